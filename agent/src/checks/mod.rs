@@ -1,0 +1,145 @@
+//! The check registry: one closed enum, one line per check type, one module per type.
+//!
+//! A rule's `check:` is `{type: <name>, params: {...}}`. Serde turns an unknown type into
+//! "unknown variant `x`, expected one of …" at load time, with the file position.
+//!
+//! Adding a check type: write `checks/<name>.rs` (module doc → `Params` → `evaluate` →
+//! tests), add its line to [`CheckSpec`] and its arm to [`CheckSpec::evaluate`], and add
+//! fixtures under `tests/fixtures/<name>/`.
+
+use crate::host::Host;
+use crate::report::{Evidence, Status};
+use serde::{Deserialize, Serialize};
+
+pub mod expect;
+
+pub mod audit_rule;
+pub mod file;
+pub mod kernel_module;
+pub mod keyvalue;
+pub mod mount;
+pub mod package;
+pub mod patch;
+pub mod service;
+pub mod sshd;
+pub mod sysctl;
+
+/// A check type and its parameters.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    content = "params",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
+pub enum CheckSpec {
+    /// Effective OpenSSH server configuration.
+    Sshd(sshd::Params),
+    /// Persistent and runtime kernel parameters.
+    Sysctl(sysctl::Params),
+    /// File existence, mode and ownership.
+    File(file::Params),
+    /// `KEY VALUE` / `KEY=VALUE` configuration files.
+    Keyvalue(keyvalue::Params),
+    /// Mount points and their options.
+    Mount(mount::Params),
+    /// Installed packages and their versions.
+    Package(package::Params),
+    /// Patch currency: pending security updates, pending reboot, end of support.
+    Patch(patch::Params),
+    /// systemd unit enablement.
+    Service(service::Params),
+    /// Kernel module loading disabled.
+    KernelModule(kernel_module::Params),
+    /// auditd rules present.
+    AuditRule(audit_rule::Params),
+}
+
+impl CheckSpec {
+    /// Evaluate the check against a host. Never panics on bad input: unreadable or
+    /// malformed files give [`Status::Error`].
+    pub fn evaluate(&self, host: &Host) -> Outcome {
+        match self {
+            CheckSpec::Sshd(p) => sshd::evaluate(p, host),
+            CheckSpec::Sysctl(p) => sysctl::evaluate(p, host),
+            CheckSpec::File(p) => file::evaluate(p, host),
+            CheckSpec::Keyvalue(p) => keyvalue::evaluate(p, host),
+            CheckSpec::Mount(p) => mount::evaluate(p, host),
+            CheckSpec::Package(p) => package::evaluate(p, host),
+            CheckSpec::Patch(p) => patch::evaluate(p, host),
+            CheckSpec::Service(p) => service::evaluate(p, host),
+            CheckSpec::KernelModule(p) => kernel_module::evaluate(p, host),
+            CheckSpec::AuditRule(p) => audit_rule::evaluate(p, host),
+        }
+    }
+
+    /// The check type's name as written in policies.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            CheckSpec::Sshd(_) => "sshd",
+            CheckSpec::Sysctl(_) => "sysctl",
+            CheckSpec::File(_) => "file",
+            CheckSpec::Keyvalue(_) => "keyvalue",
+            CheckSpec::Mount(_) => "mount",
+            CheckSpec::Package(_) => "package",
+            CheckSpec::Patch(_) => "patch",
+            CheckSpec::Service(_) => "service",
+            CheckSpec::KernelModule(_) => "kernel_module",
+            CheckSpec::AuditRule(_) => "audit_rule",
+        }
+    }
+}
+
+/// The result of evaluating one check: a closed set of statuses, a message that says what
+/// was found and where, and the evidence behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// pass, fail, error or not_applicable.
+    pub status: Status,
+    /// One sentence for a person: what was found, where, what was expected.
+    pub message: String,
+    /// Paths, lines, observed and expected values.
+    pub evidence: Vec<Evidence>,
+}
+
+impl Outcome {
+    fn new(status: Status, message: impl Into<String>) -> Self {
+        Outcome {
+            status,
+            message: message.into(),
+            evidence: Vec::new(),
+        }
+    }
+
+    /// The host complies.
+    pub fn pass(message: impl Into<String>) -> Self {
+        Self::new(Status::Pass, message)
+    }
+
+    /// The host does not comply.
+    pub fn fail(message: impl Into<String>) -> Self {
+        Self::new(Status::Fail, message)
+    }
+
+    /// The check could not be evaluated; the message says why.
+    pub fn error(message: impl Into<String>) -> Self {
+        Self::new(Status::Error, message)
+    }
+
+    /// The component is absent; the message says why the rule does not apply.
+    pub fn not_applicable(message: impl Into<String>) -> Self {
+        Self::new(Status::NotApplicable, message)
+    }
+
+    /// Add one piece of evidence.
+    pub fn with(mut self, evidence: Evidence) -> Self {
+        self.evidence.push(evidence);
+        self
+    }
+
+    /// Add several pieces of evidence.
+    pub fn with_all(mut self, evidence: impl IntoIterator<Item = Evidence>) -> Self {
+        self.evidence.extend(evidence);
+        self
+    }
+}

@@ -1,0 +1,13 @@
+//! hardline-agent: checks a Linux host (or a mounted image) against a hardening baseline
+//! and reports what is out of line, where, and how to fix it.
+//!
+//! Data flows one way: [`policy`] → [`checks`] → [`report`] → [`output`].
+
+pub mod checks;
+pub mod host;
+pub mod output;
+pub mod policy;
+pub mod report;
+pub mod scan;
+#[doc(hidden)]
+pub mod testutil;

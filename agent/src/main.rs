@@ -1,0 +1,268 @@
+//! `hardline-agent`: parse arguments, run, map the outcome to an exit status
+//! (0 clean, 1 findings at or above `--fail-on`, 2 usage/configuration/policy error).
+
+use clap::{Parser, Subcommand};
+use hardline_agent::host::Host;
+use hardline_agent::output::{self, Format};
+use hardline_agent::policy::Policy;
+use hardline_agent::report::Severity;
+use hardline_agent::scan;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "hardline-agent",
+    version,
+    about = "Check this host against the hardline hardening baseline"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan the host (or the tree at --root) and report.
+    Scan(ScanArgs),
+    /// List the rules.
+    Rules {
+        /// Add rules from a file or directory (repeatable).
+        #[arg(long = "policy", value_name = "PATH")]
+        policies: Vec<PathBuf>,
+        /// Leave out the built-in baseline.
+        #[arg(long)]
+        no_builtin: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Print one rule's rationale, remediation and check.
+    Explain {
+        /// The rule id (e.g. sshd.permit_root_login).
+        rule_id: String,
+        /// Add rules from a file or directory (repeatable).
+        #[arg(long = "policy", value_name = "PATH")]
+        policies: Vec<PathBuf>,
+    },
+    /// Scan on an interval and push to the collector (not implemented yet).
+    Run {
+        /// Agent configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct ScanArgs {
+    /// Evaluate the host tree mounted at DIR (every path, /proc included, is read under it).
+    #[arg(long, default_value = "/", value_name = "DIR")]
+    root: PathBuf,
+    /// Add rules from a file or directory (repeatable).
+    #[arg(long = "policy", value_name = "PATH")]
+    policies: Vec<PathBuf>,
+    /// Leave out the built-in baseline (evaluate only --policy files).
+    #[arg(long)]
+    no_builtin: bool,
+    /// Evaluate only this rule (repeatable).
+    #[arg(long = "rule", value_name = "ID")]
+    rules: Vec<String>,
+    /// Output format [default: table on a terminal, json otherwise].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit 1 when a result at or above this severity fails or errors.
+    #[arg(long, default_value = "low", value_parser = parse_severity)]
+    fail_on: Severity,
+    /// Agent configuration file (network targets: not implemented yet).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ListFormat {
+    Table,
+    Json,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+/// An error that ends the run with exit status 2.
+struct Usage(String);
+
+fn load_policy(builtin: bool, paths: &[PathBuf]) -> Result<Policy, Usage> {
+    let mut policy = if builtin {
+        Policy::builtin()
+    } else {
+        Ok(Policy::default())
+    }
+    .map_err(|e| Usage(e.to_string()))?;
+    for p in paths {
+        policy.add_path(p).map_err(|e| Usage(e.to_string()))?;
+    }
+    if policy.rules.is_empty() {
+        return Err(Usage("no rules to evaluate".to_string()));
+    }
+    Ok(policy)
+}
+
+fn color_wanted() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Write `contents` to `path` atomically: a temporary file beside it, then rename.
+fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+fn run_scan(args: ScanArgs) -> Result<ExitCode, Usage> {
+    if args.config.is_some() {
+        return Err(Usage(
+            "--config (network targets, push) is not implemented yet".to_string(),
+        ));
+    }
+    if !args.root.is_dir() {
+        return Err(Usage(format!(
+            "--root {}: not a directory",
+            args.root.display()
+        )));
+    }
+    let policy = load_policy(!args.no_builtin, &args.policies)?;
+    for id in &args.rules {
+        if policy.get(id).is_none() {
+            return Err(Usage(format!(
+                "--rule {id}: no such rule (see `hardline-agent rules`)"
+            )));
+        }
+    }
+    let host = Host::new(&args.root);
+    let report = scan::scan(&policy, &host, &args.rules);
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let format = args.format.unwrap_or(if to_terminal {
+        Format::Table
+    } else {
+        Format::Json
+    });
+    let text = output::render(
+        &report,
+        &policy,
+        format,
+        args.output.is_none() && color_wanted(),
+    );
+    match &args.output {
+        Some(path) => write_atomic(path, &text)
+            .map_err(|e| Usage(format!("--output {}: {e}", path.display())))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+        }
+    }
+    Ok(if report.has_findings(args.fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn run_rules(policy: &Policy, format: ListFormat) -> String {
+    match format {
+        ListFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&policy.rules).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        ListFormat::Table => {
+            let width = policy.rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
+            let mut s = String::new();
+            for r in &policy.rules {
+                s.push_str(&format!(
+                    "{:<width$}  {:<8}  {:<13}  {}\n",
+                    r.id,
+                    r.severity.as_str(),
+                    r.check.type_name(),
+                    r.title
+                ));
+            }
+            s.push_str(&format!("{} rules\n", policy.rules.len()));
+            s
+        }
+    }
+}
+
+fn run_explain(policy: &Policy, id: &str) -> Result<String, Usage> {
+    let r = policy
+        .get(id)
+        .ok_or_else(|| Usage(format!("no such rule {id:?} (see `hardline-agent rules`)")))?;
+    let refs = &r.references;
+    let mut s = format!(
+        "{}  [{}]\n{}\n\nWhy:\n  {}\n\nFix:\n  {}\n",
+        r.id,
+        r.severity,
+        r.title,
+        r.rationale.trim().replace('\n', "\n  "),
+        r.remediation.trim().replace('\n', "\n  ")
+    );
+    if !refs.nist_800_53.is_empty() {
+        s.push_str(&format!(
+            "\nNIST SP 800-53: {}\n",
+            refs.nist_800_53.join(", ")
+        ));
+    }
+    if !refs.disa_stig.is_empty() {
+        s.push_str(&format!("DISA STIG: {}\n", refs.disa_stig.join(", ")));
+    }
+    if !refs.cis.is_empty() {
+        s.push_str(&format!("CIS: {}\n", refs.cis.join(", ")));
+    }
+    let check = serde_json::to_string(&r.check).unwrap_or_default();
+    s.push_str(&format!("\nCheck: {check}\nDefined at: {}\n", r.source));
+    Ok(s)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => run_scan(args),
+        Command::Rules {
+            policies,
+            no_builtin,
+            format,
+        } => load_policy(!no_builtin, &policies).map(|p| {
+            print!("{}", run_rules(&p, format));
+            ExitCode::SUCCESS
+        }),
+        Command::Explain { rule_id, policies } => load_policy(true, &policies).and_then(|p| {
+            print!("{}", run_explain(&p, &rule_id)?);
+            Ok(ExitCode::SUCCESS)
+        }),
+        Command::Run { config } => Err(Usage(format!(
+            "run --config {}: push mode is not implemented yet (use `scan` for a one-off report)",
+            config.display()
+        ))),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Usage(msg)) => {
+            eprintln!("hardline-agent: error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}

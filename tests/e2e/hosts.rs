@@ -1,0 +1,1 @@
+//! End-to-end tests: hosts (to be written).

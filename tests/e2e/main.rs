@@ -1,0 +1,12 @@
+//! End-to-end tests: the real `hardline-agent` binary against fixture host trees.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod util;
+
+mod cli;
+mod formats;
+mod hosts;
+mod packages;
+mod services;
+mod sshd;
+mod system;

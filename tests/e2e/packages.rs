@@ -1,0 +1,1 @@
+//! End-to-end tests: packages (to be written).
