@@ -54,4 +54,5 @@ pub fn result<'a>(report: &'a serde_json::Value, rule_id: &str) -> &'a serde_jso
         .unwrap_or_else(|| panic!("no result for {rule_id}"))
 }
 
+#[allow(unused_imports)]
 pub use hardline_agent::testutil::tool_available;
