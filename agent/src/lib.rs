@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod host;
 pub mod output;
+pub mod pkgdb;
 pub mod policy;
 pub mod report;
 pub mod scan;

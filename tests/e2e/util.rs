@@ -56,3 +56,71 @@ pub fn result<'a>(report: &'a serde_json::Value, rule_id: &str) -> &'a serde_jso
 
 #[allow(unused_imports)]
 pub use hardline_agent::testutil::tool_available;
+
+/// A copy of `tests/hosts/<name>` in a temporary directory, with the modes and owners of
+/// `tests/hosts/<name>.perms` applied (git keeps neither). Each line of the manifest is
+/// `MODE UID GID PATH` (octal mode, numeric ids, host path); `#` starts a comment.
+/// Owners are applied only when running as root (CI runs as root).
+pub fn materialize(name: &str) -> tempfile::TempDir {
+    let src = host(name);
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&src, dir.path());
+    let manifest = tests_dir().join("hosts").join(format!("{name}.perms"));
+    if let Ok(text) = std::fs::read_to_string(&manifest) {
+        for (n, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap().trim();
+            if line.is_empty() {
+                continue;
+            }
+            let f: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(
+                f.len(),
+                4,
+                "{}:{}: expected MODE UID GID PATH",
+                manifest.display(),
+                n + 1
+            );
+            let mode = u32::from_str_radix(f[0], 8).unwrap();
+            let path = dir.path().join(f[3].trim_start_matches('/'));
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            if is_root() {
+                std::os::unix::fs::chown(
+                    &path,
+                    Some(f[1].parse().unwrap()),
+                    Some(f[2].parse().unwrap()),
+                )
+                .unwrap();
+            }
+        }
+    }
+    dir
+}
+
+/// True when the tests run as root.
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Copy a directory tree, keeping symbolic links as links.
+pub fn copy_tree(src: &std::path::Path, dst: &std::path::Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let ty = entry.file_type().unwrap();
+        let to = dst.join(entry.file_name());
+        if ty.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path()).unwrap(), &to).unwrap();
+        } else if ty.is_dir() {
+            copy_tree(&entry.path(), &to);
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+}
