@@ -324,4 +324,25 @@ mod tests {
         assert!(err("rules: 3").starts_with("p.yaml:1:"));
         assert!(err("rules:\n  - id: [").starts_with("p.yaml:2:"));
     }
+
+    proptest::proptest! {
+        /// Fuzz target: arbitrary text never panics the loader; it loads or names a position.
+        #[test]
+        fn fuzz_policy_arbitrary_text(text in "\\PC{0,400}") {
+            let mut p = Policy::default();
+            let _ = p.add_source("f.yaml", &text);
+        }
+
+        /// Fuzz target: a valid policy with one byte replaced or removed loads or fails cleanly.
+        #[test]
+        fn fuzz_policy_mutated(pos in 0usize..GOOD.len(), byte in proptest::prelude::any::<u8>(), delete in proptest::prelude::any::<bool>()) {
+            let mut bytes = GOOD.as_bytes().to_vec();
+            if delete { bytes.remove(pos); } else { bytes[pos] = byte; }
+            let text = String::from_utf8_lossy(&bytes);
+            let mut p = Policy::default();
+            if let Err(e) = p.add_source("f.yaml", &text) {
+                proptest::prop_assert!(e.to_string().starts_with("f.yaml"));
+            }
+        }
+    }
 }
