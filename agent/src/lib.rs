@@ -5,6 +5,7 @@
 
 pub mod checks;
 pub mod host;
+pub mod net;
 pub mod output;
 pub mod pkgdb;
 pub mod policy;

@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use hardline_agent::host::Host;
+use hardline_agent::net::config::{AgentConfig, NetConfig};
 use hardline_agent::output::{self, Format};
 use hardline_agent::policy::Policy;
 use hardline_agent::report::Severity;
@@ -25,7 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Scan the host (or the tree at --root) and report.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the rules.
     Rules {
         /// Add rules from a file or directory (repeatable).
@@ -77,9 +78,78 @@ struct ScanArgs {
     /// Exit 1 when a result at or above this severity fails or errors.
     #[arg(long, default_value = "low", value_parser = parse_severity)]
     fail_on: Severity,
-    /// Agent configuration file (network targets: not implemented yet).
+    /// Agent configuration file (TOML): network targets, trust store, timeout.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// TLS endpoint to check, HOST:PORT or HOST:PORT@SNI (repeatable).
+    #[arg(long = "tls", value_name = "HOST:PORT[@SNI]")]
+    tls: Vec<String>,
+    /// Certificate file or glob on the scanned host, read under --root (repeatable).
+    #[arg(long = "cert", value_name = "PATH")]
+    certs: Vec<String>,
+    /// Domain for the DNS and mail checks (repeatable).
+    #[arg(long = "domain", value_name = "NAME")]
+    domains: Vec<String>,
+    /// Resolver to use instead of this machine's, IP or IP:PORT (repeatable).
+    #[arg(long = "nameserver", value_name = "IP:PORT")]
+    nameservers: Vec<String>,
+    /// Trust store (PEM) for the TLS chain checks [default: the system store].
+    #[arg(long, value_name = "PATH")]
+    ca_bundle: Option<PathBuf>,
+    /// Per-operation network timeout (5s, 500ms) [default: 5s].
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<String>,
+}
+
+/// The network configuration: `--config` merged with the target flags (flags add targets;
+/// `--ca-bundle` and `--timeout` override the file).
+fn net_config(args: &ScanArgs) -> Result<NetConfig, Usage> {
+    use hardline_agent::net::config as c;
+    let file = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Usage(format!("--config {}: {e}", path.display())))?;
+            AgentConfig::parse(&text)
+                .map_err(|e| Usage(format!("--config {}: {e}", path.display())))?
+        }
+        None => AgentConfig::default(),
+    };
+    let mut net = file.net().map_err(|e| {
+        let from = args
+            .config
+            .as_ref()
+            .map(|p| format!("--config {}: ", p.display()))
+            .unwrap_or_default();
+        Usage(format!("{from}{e}"))
+    })?;
+    for t in &args.tls {
+        net.tls
+            .push(c::parse_tls_target(t).map_err(|e| Usage(format!("--tls: {e}")))?);
+    }
+    net.certs.extend(args.certs.iter().cloned());
+    for d in &args.domains {
+        net.domains
+            .push(c::domain_target(d, None, 25).map_err(|e| Usage(format!("--domain: {e}")))?);
+    }
+    for n in &args.nameservers {
+        net.nameservers
+            .push(c::parse_nameserver(n).map_err(|e| Usage(format!("--nameserver: {e}")))?);
+    }
+    if let Some(b) = &args.ca_bundle {
+        net.ca_bundle = Some(b.clone());
+    }
+    if let Some(t) = &args.timeout {
+        net.timeout = c::parse_duration(t)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| Usage(format!("--timeout {t:?}: expected e.g. 5s or 500ms")))?;
+    }
+    if let Some(b) = &net.ca_bundle {
+        if !b.is_file() {
+            return Err(Usage(format!("ca_bundle {}: no such file", b.display())));
+        }
+    }
+    Ok(net)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -133,11 +203,6 @@ fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {
 }
 
 fn run_scan(args: ScanArgs) -> Result<ExitCode, Usage> {
-    if args.config.is_some() {
-        return Err(Usage(
-            "--config (network targets, push) is not implemented yet".to_string(),
-        ));
-    }
     if !args.root.is_dir() {
         return Err(Usage(format!(
             "--root {}: not a directory",
@@ -152,8 +217,9 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode, Usage> {
             )));
         }
     }
+    let net = net_config(&args)?;
     let host = Host::new(&args.root);
-    let report = scan::scan(&policy, &host, &args.rules);
+    let report = scan::scan_with(&policy, &host, &args.rules, &net);
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let format = args.format.unwrap_or(if to_terminal {
         Format::Table
@@ -240,7 +306,7 @@ fn run_explain(policy: &Policy, id: &str) -> Result<String, Usage> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Scan(args) => run_scan(args),
+        Command::Scan(args) => run_scan(*args),
         Command::Rules {
             policies,
             no_builtin,

@@ -2,6 +2,7 @@
 //! are file reads, and parsed files are shared through [`Host::cached`].
 
 use crate::host::Host;
+use crate::net::config::NetConfig;
 use crate::policy::{Policy, Rule};
 use crate::report::{AgentInfo, HostInfo, PolicyInfo, Report, RuleResult, Summary, SCHEMA_VERSION};
 use std::time::Instant;
@@ -58,15 +59,28 @@ pub fn evaluate_rule(rule: &Rule, host: &Host) -> RuleResult {
     }
 }
 
-/// Evaluate `rules` (all of the policy when empty) and build the report.
+/// Evaluate `rules` (all of the policy when empty) and build the report. Network rules
+/// see no targets: each is `not_applicable`, and no packet is sent.
 pub fn scan(policy: &Policy, host: &Host, only: &[String]) -> Report {
+    scan_with(policy, host, only, &NetConfig::default())
+}
+
+/// [`scan`] with network targets: host rules first, then the network rules, per target
+/// ([`crate::net::run`]; it starts an async runtime only when targets exist).
+pub fn scan_with(policy: &Policy, host: &Host, only: &[String], net: &NetConfig) -> Report {
     let started_at = OffsetDateTime::now_utc();
-    let results: Vec<RuleResult> = policy
+    let selected: Vec<&Rule> = policy
         .rules
         .iter()
         .filter(|r| only.is_empty() || only.iter().any(|id| id == &r.id))
-        .map(|r| evaluate_rule(r, host))
         .collect();
+    let (network, local): (Vec<&Rule>, Vec<&Rule>) = selected
+        .into_iter()
+        .partition(|r| crate::net::is_network(&r.check));
+    let mut results: Vec<RuleResult> = local.iter().map(|r| evaluate_rule(r, host)).collect();
+    if !network.is_empty() {
+        results.extend(crate::net::run(&network, net, host));
+    }
     Report {
         schema_version: SCHEMA_VERSION,
         report_id: Uuid::new_v4(),

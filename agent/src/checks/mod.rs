@@ -53,6 +53,27 @@ pub enum CheckSpec {
     KernelModule(kernel_module::Params),
     /// auditd rules present.
     AuditRule(audit_rule::Params),
+    // Network checks (net/): evaluated per target by `net::run`, not by `evaluate`.
+    /// TLS endpoint refuses protocol versions below a floor.
+    TlsProtocol(crate::net::tls::ProtocolParams),
+    /// TLS endpoint refuses weak cipher suite families.
+    TlsCiphers(crate::net::tls::CipherParams),
+    /// Certificate expiry, key strength, signature, chain trust (endpoints and files).
+    Certificate(crate::net::cert::Params),
+    /// HTTPS endpoint sends Strict-Transport-Security.
+    Hsts(crate::net::hsts::Params),
+    /// Every MX host of a domain offers STARTTLS.
+    SmtpStarttls(crate::net::smtp::Params),
+    /// A domain's SPF record.
+    Spf(crate::net::spf::Params),
+    /// A domain's DMARC record.
+    Dmarc(crate::net::dmarc::Params),
+    /// A domain's zone validates with DNSSEC.
+    Dnssec(crate::net::dnssec::Params),
+    /// A domain restricts certificate issuance with CAA.
+    Caa(crate::net::dnssec::CaaParams),
+    /// The host's resolv.conf uses only allowed resolvers.
+    Resolver(crate::net::resolver_conf::Params),
 }
 
 impl CheckSpec {
@@ -70,6 +91,18 @@ impl CheckSpec {
             CheckSpec::Service(p) => service::evaluate(p, host),
             CheckSpec::KernelModule(p) => kernel_module::evaluate(p, host),
             CheckSpec::AuditRule(p) => audit_rule::evaluate(p, host),
+            CheckSpec::TlsProtocol(_)
+            | CheckSpec::TlsCiphers(_)
+            | CheckSpec::Certificate(_)
+            | CheckSpec::Hsts(_)
+            | CheckSpec::SmtpStarttls(_)
+            | CheckSpec::Spf(_)
+            | CheckSpec::Dmarc(_)
+            | CheckSpec::Dnssec(_)
+            | CheckSpec::Caa(_)
+            | CheckSpec::Resolver(_) => Outcome::not_applicable(
+                "network rule: evaluated per target by the network runner (net::run)",
+            ),
         }
     }
 
@@ -86,6 +119,16 @@ impl CheckSpec {
             CheckSpec::Service(_) => "service",
             CheckSpec::KernelModule(_) => "kernel_module",
             CheckSpec::AuditRule(_) => "audit_rule",
+            CheckSpec::TlsProtocol(_) => "tls_protocol",
+            CheckSpec::TlsCiphers(_) => "tls_ciphers",
+            CheckSpec::Certificate(_) => "certificate",
+            CheckSpec::Hsts(_) => "hsts",
+            CheckSpec::SmtpStarttls(_) => "smtp_starttls",
+            CheckSpec::Spf(_) => "spf",
+            CheckSpec::Dmarc(_) => "dmarc",
+            CheckSpec::Dnssec(_) => "dnssec",
+            CheckSpec::Caa(_) => "caa",
+            CheckSpec::Resolver(_) => "resolver",
         }
     }
 }
