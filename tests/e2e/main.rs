@@ -6,6 +6,7 @@ mod util;
 mod cli;
 mod formats;
 mod hosts;
+mod network;
 mod packages;
 mod services;
 mod sshd;

@@ -91,15 +91,20 @@ pub async fn evaluate(
         ))
         .with(ev("Insecure".into())),
         Verdict::Proof(Proof::Bogus) => {
-            // A Bogus caused by unreachable keys is not a proven failure.
+            // A Bogus caused by unreachable keys is not a proven failure; one without any
+            // DNSKEY is an unsigned zone whose insecurity could not be proven from the anchor.
             match dns::lookup(plain, domain, RecordType::DNSKEY, timeout).await {
                 Err(e) => Outcome::error(format!(
                     "{domain}: validation failed and the zone's DNSKEY could not be fetched ({e}): not a proven failure"
                 )),
-                Ok(_) => Outcome::fail(format!(
+                Ok(Answer::Found(_)) => Outcome::fail(format!(
                     "{domain}: DNSSEC validation fails (Bogus: bad or missing signatures)"
                 ))
                 .with(ev("Bogus".into())),
+                Ok(_) => Outcome::fail(format!(
+                    "{domain}: zone is not signed (no DNSKEY record, no chain of trust)"
+                ))
+                .with(ev("no DNSKEY; validation Bogus".into())),
             }
         }
         Verdict::Proof(p) => Outcome::error(format!("{domain}: DNSSEC status {p} (no verdict)"))

@@ -1,0 +1,1117 @@
+//! Network checks through the real binary against real servers on loopback: rustls TLS and
+//! HTTPS servers with rcgen certificates, an in-process authoritative DNS server
+//! (hickory-server) with signed and broken zones, SMTP servers with and without STARTTLS,
+//! OpenSSL `s_server` accepting TLS 1.0 / weak suites (when openssl is installed), and a
+//! listening socket that never answers.
+
+use crate::util::{agent, tool_available};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use serde_json::Value;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+const NETWORK_RULES: &[&str] = &[
+    "tls.protocol_min",
+    "tls.weak_ciphers",
+    "tls.cert_expiry",
+    "tls.cert_key_strength",
+    "tls.cert_signature",
+    "tls.chain_trusted",
+    "tls.hsts",
+    "smtp.starttls",
+    "dns.spf",
+    "dns.dmarc_reject",
+    "dns.dmarc_rua_cisa",
+    "dns.dnssec",
+    "dns.caa",
+    "host.resolver",
+];
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// Test PKI: a root CA that the agent trusts, another that it does not.
+struct Pki {
+    ca: rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+    rogue: rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+}
+
+struct Leaf {
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    pem: String,
+}
+
+fn ca(name: &str) -> rcgen::CertifiedIssuer<'static, rcgen::KeyPair> {
+    let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    p.distinguished_name
+        .push(rcgen::DnType::CommonName, name.to_string());
+    p.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    rcgen::CertifiedIssuer::self_signed(p, rcgen::KeyPair::generate().unwrap()).unwrap()
+}
+
+impl Pki {
+    fn new() -> Pki {
+        Pki {
+            ca: ca("Hardline Test Root"),
+            rogue: ca("Rogue Root"),
+        }
+    }
+
+    /// A leaf for `names`, valid from `from_days` to `to_days` relative to now.
+    fn leaf(&self, names: &[&str], from_days: i64, to_days: i64, rogue: bool) -> Leaf {
+        let issuer = if rogue { &self.rogue } else { &self.ca };
+        let mut p =
+            rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        p.distinguished_name
+            .push(rcgen::DnType::CommonName, names[0].to_string());
+        let now = time::OffsetDateTime::now_utc();
+        p.not_before = now + time::Duration::days(from_days);
+        p.not_after = now + time::Duration::days(to_days);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = p.signed_by(&key, issuer).unwrap();
+        Leaf {
+            pem: format!("{}{}", cert.pem(), issuer.pem()),
+            chain: vec![cert.der().clone(), issuer.der().clone()],
+            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        }
+    }
+}
+
+/// A rustls server; with `http`, it answers one HTTP/1.1 request with these extra headers.
+async fn tls_server(leaf: &Leaf, http: Option<&'static str>) -> u16 {
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
+        .unwrap();
+    if http.is_some() {
+        cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    }
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((sock, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(sock).await else {
+                    return;
+                };
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                loop {
+                    match tokio::time::timeout(Duration::from_secs(10), tls.read(&mut chunk)).await
+                    {
+                        Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                        _ => return,
+                    }
+                    if buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        break;
+                    }
+                }
+                if let Some(headers) = http {
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\n{headers}Content-Length: 2\r\nConnection: close\r\n\r\nok"
+                    );
+                    let _ = tls.write_all(resp.as_bytes()).await;
+                    let _ = tls.shutdown().await;
+                }
+            });
+        }
+    });
+    port
+}
+
+/// An SMTP server on loopback, with or without STARTTLS.
+async fn smtp_server(leaf: &Leaf, starttls: bool) -> u16 {
+    let cfg = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = sock.write_all(b"220 mx.test ESMTP test\r\n").await;
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 512];
+                loop {
+                    let n =
+                        match tokio::time::timeout(Duration::from_secs(10), sock.read(&mut chunk))
+                            .await
+                        {
+                            Ok(Ok(n)) if n > 0 => n,
+                            _ => return,
+                        };
+                    buf.extend_from_slice(&chunk[..n]);
+                    while let Some(i) = buf.iter().position(|b| *b == b'\n') {
+                        let line: Vec<u8> = buf.drain(..=i).collect();
+                        let cmd = String::from_utf8_lossy(&line).trim().to_ascii_uppercase();
+                        if cmd.starts_with("EHLO") {
+                            let ext = if starttls { "250-STARTTLS\r\n" } else { "" };
+                            let r =
+                                format!("250-mx.test\r\n250-PIPELINING\r\n{ext}250 8BITMIME\r\n");
+                            let _ = sock.write_all(r.as_bytes()).await;
+                        } else if cmd == "STARTTLS" && starttls {
+                            let _ = sock.write_all(b"220 2.0.0 Ready to start TLS\r\n").await;
+                            if let Ok(mut tls) = acceptor.accept(sock).await {
+                                let _ = tls.read(&mut chunk).await;
+                            }
+                            return;
+                        } else if cmd == "QUIT" {
+                            let _ = sock.write_all(b"221 bye\r\n").await;
+                            return;
+                        } else {
+                            let _ = sock.write_all(b"502 5.5.1 unrecognized\r\n").await;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// The in-process authoritative DNS server (hickory-server); its API churns, so it stays here.
+mod dns {
+    use hickory_server::dnssec::NxProofKind;
+    use hickory_server::proto::dnssec::crypto::EcdsaSigningKey;
+    use hickory_server::proto::dnssec::rdata::DNSKEY;
+    use hickory_server::proto::dnssec::{Algorithm, DnssecSigner, SigningKey};
+    use hickory_server::proto::rr::rdata::{CAA, MX, NS, SOA, TXT};
+    use hickory_server::proto::rr::{LowerName, Name, RData, Record, RecordType, RrKey};
+    use hickory_server::store::in_memory::InMemoryZoneHandler;
+    use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneHandler, ZoneType};
+    use hickory_server::Server;
+    use std::net::Ipv4Addr;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    pub enum Sign {
+        No,
+        Yes,
+        /// Signed, then the SOA is changed under its signature.
+        Broken,
+    }
+
+    pub struct Zone {
+        pub origin: &'static str,
+        pub records: Vec<(&'static str, RData)>,
+        pub sign: Sign,
+    }
+
+    pub fn txt(s: &str) -> RData {
+        RData::TXT(TXT::new(vec![s.to_string()]))
+    }
+    pub fn mx(pref: u16, host: &str) -> RData {
+        RData::MX(MX::new(pref, Name::from_ascii(host).unwrap()))
+    }
+    pub fn a(ip: [u8; 4]) -> RData {
+        RData::A(Ipv4Addr::from(ip).into())
+    }
+    pub fn caa_issue(ca: &str) -> RData {
+        RData::CAA(CAA::new_issue(
+            false,
+            Some(Name::from_ascii(ca).unwrap()),
+            vec![],
+        ))
+    }
+
+    /// Start the server; returns its port and the trust anchor text (DNSKEY lines).
+    pub async fn serve(zones: Vec<Zone>) -> (u16, String) {
+        let mut catalog = Catalog::new();
+        let mut anchors = String::new();
+        for z in zones {
+            let origin = Name::from_ascii(z.origin).unwrap();
+            let mut h: InMemoryZoneHandler = InMemoryZoneHandler::empty(
+                origin.clone(),
+                ZoneType::Primary,
+                AxfrPolicy::Deny,
+                Some(NxProofKind::Nsec),
+            );
+            let soa = SOA::new(
+                Name::from_ascii(format!("ns.{}", z.origin)).unwrap(),
+                Name::from_ascii(format!("hostmaster.{}", z.origin)).unwrap(),
+                1,
+                3600,
+                600,
+                86400,
+                60,
+            );
+            h.upsert_mut(
+                Record::from_rdata(origin.clone(), 60, RData::SOA(soa.clone())),
+                1,
+            );
+            h.upsert_mut(
+                Record::from_rdata(
+                    origin.clone(),
+                    60,
+                    RData::NS(NS(Name::from_ascii(format!("ns.{}", z.origin)).unwrap())),
+                ),
+                1,
+            );
+            for (name, data) in z.records {
+                let n = if name.is_empty() {
+                    origin.clone()
+                } else {
+                    Name::from_ascii(format!("{name}.{}", z.origin)).unwrap()
+                };
+                h.upsert_mut(Record::from_rdata(n, 60, data), 1);
+            }
+            if !matches!(z.sign, Sign::No) {
+                let pkcs8 = EcdsaSigningKey::generate_pkcs8(Algorithm::ECDSAP256SHA256).unwrap();
+                let key = EcdsaSigningKey::from_pkcs8(&pkcs8, Algorithm::ECDSAP256SHA256).unwrap();
+                let public = key.to_public_key().unwrap();
+                let dnskey = DNSKEY::from_key(&public);
+                anchors.push_str(&format!("{} 3600 IN DNSKEY {}\n", z.origin, dnskey));
+                let signer = DnssecSigner::new(
+                    dnskey,
+                    Box::new(key),
+                    origin.clone(),
+                    Duration::from_secs(86400 * 7),
+                );
+                h.add_zone_signing_key_mut(signer).unwrap();
+                h.secure_zone_mut().unwrap();
+                if matches!(z.sign, Sign::Broken) {
+                    let key = RrKey::new(LowerName::new(&origin), RecordType::SOA);
+                    let map = h.records_get_mut();
+                    let set = map.get_mut(&key).unwrap();
+                    let set = Arc::make_mut(set);
+                    let rrsigs = set.rrsigs().to_vec();
+                    let recs: Vec<Record> = set
+                        .records_without_rrsigs()
+                        .map(|r| {
+                            let mut r = r.clone();
+                            if let RData::SOA(s) = &mut r.data {
+                                s.refresh += 1;
+                            }
+                            r
+                        })
+                        .collect();
+                    set.set_records(recs);
+                    set.set_rrsigs(rrsigs);
+                }
+            }
+            let handler: Arc<dyn ZoneHandler> = Arc::new(h);
+            catalog.upsert(LowerName::new(&origin), vec![handler]);
+        }
+        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = udp.local_addr().unwrap().port();
+        let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let mut server = Server::new(catalog);
+        server.register_socket(udp);
+        server.register_listener(tcp, Duration::from_secs(5), 65535);
+        tokio::spawn(async move {
+            let _ = server.block_until_done().await;
+        });
+        (port, anchors)
+    }
+}
+
+fn result<'a>(report: &'a Value, rule: &str, target: &str) -> &'a Value {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule_id"] == rule && r["target"] == target)
+        .unwrap_or_else(|| {
+            let have: Vec<String> = report["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["rule_id"] == rule)
+                .map(|r| format!("{} {}", r["target"], r["status"]))
+                .collect();
+            panic!("no result for {rule} on {target}; have {have:?}")
+        })
+}
+
+#[track_caller]
+fn expect(report: &Value, rule: &str, target: &str, status: &str, contains: &str) {
+    let r = result(report, rule, target);
+    let msg = r["message"].as_str().unwrap();
+    assert_eq!(r["status"], status, "{rule} on {target}: {msg}");
+    assert!(
+        msg.contains(contains),
+        "{rule} on {target}: {msg:?} should contain {contains:?}"
+    );
+}
+
+fn run_json(args: &[&str]) -> (i32, Value, Duration) {
+    let started = Instant::now();
+    let mut all = vec!["scan", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = agent(&all);
+    let took = started.elapsed();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "bad JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), report, took)
+}
+
+fn rule_args(root: &Path, config: &Path) -> Vec<String> {
+    let mut v = vec![
+        "--root".to_string(),
+        root.display().to_string(),
+        "--config".to_string(),
+        config.display().to_string(),
+    ];
+    for r in NETWORK_RULES {
+        v.push("--rule".to_string());
+        v.push(r.to_string());
+    }
+    v
+}
+
+#[test]
+fn network_checks_against_real_servers() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pki = Pki::new();
+    let good = pki.leaf(&["good.test"], -1, 365, false);
+    let expired = pki.leaf(&["good.test"], -100, -2, false);
+    let expiring = pki.leaf(&["good.test"], -1, 10, false);
+    let wrong = pki.leaf(&["other.test"], -1, 365, false);
+    let untrusted = pki.leaf(&["good.test"], -1, 365, true);
+    let mx = pki.leaf(&["mx.good.test"], -1, 365, false);
+    use dns::{a, caa_issue, mx as mxr, txt, Sign, Zone};
+    let zones = vec![
+        Zone {
+            origin: "good.test.",
+            sign: Sign::Yes,
+            records: vec![
+                ("", txt("v=spf1 include:_spf.good.test -all")),
+                ("_spf", txt("v=spf1 ip4:192.0.2.0/24 a mx ~all")),
+                (
+                    "_dmarc",
+                    txt("v=DMARC1; p=reject; rua=mailto:dmarc@good.test,MAILTO:Reports@DMARC.cyber.dhs.gov!10m"),
+                ),
+                ("", caa_issue("ca.good.test")),
+                ("", mxr(10, "mx.good.test.")),
+                ("mx", a([127, 0, 0, 1])),
+            ],
+        },
+        Zone {
+            origin: "bad.test.",
+            sign: Sign::No,
+            records: vec![
+                ("", txt("v=spf1 +all")),
+                ("_dmarc", txt("v=DMARC1; p=none; rua=mailto:dmarc@bad.test")),
+                ("", mxr(10, "mx.bad.test.")),
+                ("mx", a([127, 0, 0, 1])),
+            ],
+        },
+        Zone {
+            origin: "many.test.",
+            sign: Sign::No,
+            records: vec![
+                ("", txt("v=spf1 a mx ptr exists:x.many.test include:i1.many.test -all")),
+                ("i1", txt("v=spf1 a mx a:x.many.test mx:y.many.test include:i2.many.test ~all")),
+                ("i2", txt("v=spf1 a mx -all")),
+                ("_dmarc", txt("v=DMARC1; p=reject; sp=none")),
+                ("", mxr(10, "mx.many.test.")),
+            ],
+        },
+        Zone {
+            origin: "loop.test.",
+            sign: Sign::No,
+            records: vec![
+                ("", txt("v=spf1 include:l2.loop.test -all")),
+                ("l2", txt("v=spf1 include:loop.test -all")),
+                ("_dmarc", txt("v=DMARC1; p=reject; pct=50; rua=mailto:reports@dmarc.cyber.dhs.gov")),
+                ("", RDataIodef::iodef()),
+            ],
+        },
+        Zone {
+            origin: "parked.test.",
+            sign: Sign::No,
+            records: vec![
+                ("", txt("v=spf1 -all")),
+                ("_dmarc", txt("v=DMARC1; p=reject; rua=mailto:reports@dmarc.cyber.dhs.gov")),
+            ],
+        },
+        Zone {
+            origin: "parkedbad.test.",
+            sign: Sign::No,
+            records: vec![
+                ("", txt("v=spf1 ~all")),
+                ("_dmarc", txt("v=DMARC1; p=reject")),
+            ],
+        },
+        Zone {
+            origin: "broken.test.",
+            sign: Sign::Broken,
+            records: vec![("", txt("v=spf1 -all"))],
+        },
+    ];
+    let (dns_port, anchors, ports) = rt.block_on(async {
+        let (dns_port, anchors) = dns::serve(zones).await;
+        let ports = [
+            tls_server(
+                &good,
+                Some("Strict-Transport-Security: max-age=63072000; includeSubDomains\r\n"),
+            )
+            .await,
+            tls_server(&good, Some("X-Frame-Options: DENY\r\n")).await,
+            tls_server(&good, Some("Strict-Transport-Security: max-age=300\r\n")).await,
+            tls_server(&expired, None).await,
+            tls_server(&expiring, None).await,
+            tls_server(&wrong, None).await,
+            tls_server(&untrusted, None).await,
+            smtp_server(&mx, true).await,
+            smtp_server(&mx, false).await,
+        ];
+        (dns_port, anchors, ports)
+    });
+    let [p_good, p_nohsts, p_short, p_expired, p_expiring, p_wrong, p_untrusted, p_smtp, p_plain] =
+        ports;
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("etc/ssl/agency")).unwrap();
+    std::fs::write(root.join("etc/ssl/agency/good.pem"), &good.pem).unwrap();
+    std::fs::write(root.join("etc/ssl/agency/expired.pem"), &expired.pem).unwrap();
+    std::fs::write(root.join("etc/ssl/agency/leaf.der"), good.chain[0].as_ref()).unwrap();
+    std::fs::write(
+        root.join("etc/resolv.conf"),
+        "nameserver 10.0.0.53\nnameserver 8.8.8.8\n",
+    )
+    .unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, pki.ca.pem()).unwrap();
+    let anchor_file = dir.path().join("anchors.key");
+    std::fs::write(&anchor_file, &anchors).unwrap();
+    let config = dir.path().join("agent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+timeout = "3s"
+ca_bundle = "{ca}"
+dnssec_trust_anchor = "{anchor}"
+allowed_resolvers = ["10.0.0.53"]
+[targets]
+tls = [
+  "127.0.0.1:{p_good}@good.test",
+  {{ address = "127.0.0.1:{p_nohsts}", sni = "good.test", https = true }},
+  {{ address = "127.0.0.1:{p_short}", sni = "good.test", https = true }},
+  "127.0.0.1:{p_expired}@good.test",
+  "127.0.0.1:{p_expiring}@good.test",
+  "127.0.0.1:{p_wrong}@good.test",
+  "127.0.0.1:{p_untrusted}@good.test",
+  {{ address = "127.0.0.1:{p_smtp}", sni = "mx.good.test", starttls = "smtp" }},
+  "127.0.0.1:1",
+]
+certs = ["/etc/ssl/agency/*.pem", "/etc/ssl/agency/*.der", "/etc/ssl/missing-*.pem"]
+domains = [
+  {{ name = "good.test", smtp_port = {p_smtp} }},
+  {{ name = "bad.test", smtp_port = {p_plain} }},
+  "many.test", "loop.test", "parked.test", "parkedbad.test", "broken.test", "absent.test",
+]
+nameservers = ["127.0.0.1:{dns_port}"]
+"#,
+            ca = ca.display(),
+            anchor = anchor_file.display(),
+        ),
+    )
+    .unwrap();
+    // The good endpoint gets its HSTS checked because it is marked https below.
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        &format!("\"127.0.0.1:{p_good}@good.test\""),
+        &format!("{{ address = \"127.0.0.1:{p_good}\", sni = \"good.test\", https = true }}"),
+    );
+    std::fs::write(&config, text).unwrap();
+
+    let args = rule_args(&root, &config);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, report, _) = run_json(&args);
+    assert_eq!(code, 1, "findings exist");
+    let good_t = format!("127.0.0.1:{p_good}@good.test");
+    let t = |p: u16| format!("127.0.0.1:{p}@good.test");
+
+    // The good endpoint passes every TLS rule.
+    for rule in [
+        "tls.protocol_min",
+        "tls.weak_ciphers",
+        "tls.cert_expiry",
+        "tls.cert_key_strength",
+        "tls.cert_signature",
+        "tls.chain_trusted",
+        "tls.hsts",
+    ] {
+        expect(&report, rule, &good_t, "pass", "");
+    }
+    expect(
+        &report,
+        "tls.cert_key_strength",
+        &good_t,
+        "pass",
+        "EC P-256",
+    );
+    // HSTS.
+    expect(
+        &report,
+        "tls.hsts",
+        &t(p_nohsts),
+        "fail",
+        "no Strict-Transport-Security",
+    );
+    expect(&report, "tls.hsts", &t(p_short), "fail", "max-age=300");
+    // Certificates.
+    expect(
+        &report,
+        "tls.cert_expiry",
+        &t(p_expired),
+        "fail",
+        "expired on",
+    );
+    expect(
+        &report,
+        "tls.chain_trusted",
+        &t(p_expired),
+        "fail",
+        "expired",
+    );
+    expect(
+        &report,
+        "tls.cert_expiry",
+        &t(p_expiring),
+        "fail",
+        "expires on",
+    );
+    expect(&report, "tls.chain_trusted", &t(p_expiring), "pass", "");
+    expect(
+        &report,
+        "tls.chain_trusted",
+        &t(p_wrong),
+        "fail",
+        "not valid for the server name",
+    );
+    expect(&report, "tls.cert_expiry", &t(p_wrong), "pass", "");
+    expect(
+        &report,
+        "tls.chain_trusted",
+        &t(p_untrusted),
+        "fail",
+        "unknown issuer",
+    );
+    // STARTTLS endpoint: the TLS rules run after the SMTP upgrade.
+    let smtp_t = format!("127.0.0.1:{p_smtp}@mx.good.test");
+    expect(&report, "tls.chain_trusted", &smtp_t, "pass", "");
+    expect(&report, "tls.protocol_min", &smtp_t, "pass", "");
+    // Unreachable: error with the reason, never pass.
+    for rule in [
+        "tls.protocol_min",
+        "tls.weak_ciphers",
+        "tls.cert_expiry",
+        "tls.chain_trusted",
+    ] {
+        expect(&report, rule, "127.0.0.1:1", "error", "connection refused");
+    }
+    // Certificate files under --root: PEM bundle, DER, and a pattern matching nothing.
+    expect(
+        &report,
+        "tls.cert_expiry",
+        "/etc/ssl/agency/good.pem",
+        "pass",
+        "",
+    );
+    expect(
+        &report,
+        "tls.cert_expiry",
+        "/etc/ssl/agency/expired.pem",
+        "fail",
+        "expired on",
+    );
+    expect(
+        &report,
+        "tls.cert_key_strength",
+        "/etc/ssl/agency/leaf.der",
+        "pass",
+        "EC P-256",
+    );
+    expect(
+        &report,
+        "tls.cert_signature",
+        "/etc/ssl/agency/good.pem",
+        "pass",
+        "",
+    );
+    expect(
+        &report,
+        "tls.cert_expiry",
+        "/etc/ssl/missing-*.pem",
+        "error",
+        "matches no file",
+    );
+    // DNS: SPF.
+    expect(
+        &report,
+        "dns.spf",
+        "good.test",
+        "pass",
+        "-all with 3 DNS lookups",
+    );
+    expect(&report, "dns.spf", "bad.test", "fail", "+all");
+    expect(
+        &report,
+        "dns.spf",
+        "many.test",
+        "fail",
+        "more than 10 DNS lookups",
+    );
+    expect(&report, "dns.spf", "loop.test", "fail", "loop");
+    expect(&report, "dns.spf", "parkedbad.test", "pass", "~all");
+    expect(&report, "dns.spf", "absent.test", "error", "Refused");
+    // DMARC.
+    expect(&report, "dns.dmarc_reject", "good.test", "pass", "p=reject");
+    expect(&report, "dns.dmarc_rua_cisa", "good.test", "pass", "");
+    expect(&report, "dns.dmarc_reject", "bad.test", "fail", "p=none");
+    expect(
+        &report,
+        "dns.dmarc_rua_cisa",
+        "bad.test",
+        "fail",
+        "does not include",
+    );
+    expect(&report, "dns.dmarc_reject", "many.test", "fail", "sp=none");
+    expect(&report, "dns.dmarc_rua_cisa", "many.test", "fail", "no rua");
+    expect(&report, "dns.dmarc_reject", "loop.test", "fail", "pct=50");
+    expect(&report, "dns.dmarc_rua_cisa", "loop.test", "pass", "");
+    expect(&report, "dns.dmarc_reject", "parked.test", "pass", "");
+    expect(
+        &report,
+        "dns.dmarc_reject",
+        "parkedbad.test",
+        "fail",
+        "SPF null record",
+    );
+    expect(
+        &report,
+        "dns.dmarc_reject",
+        "broken.test",
+        "fail",
+        "no DMARC record",
+    );
+    // CAA.
+    expect(&report, "dns.caa", "good.test", "pass", "issue");
+    expect(&report, "dns.caa", "bad.test", "fail", "no CAA record");
+    expect(
+        &report,
+        "dns.caa",
+        "loop.test",
+        "fail",
+        "no issue/issuewild",
+    );
+    // DNSSEC with the test trust anchor.
+    expect(&report, "dns.dnssec", "good.test", "pass", "Secure");
+    expect(&report, "dns.dnssec", "broken.test", "fail", "Bogus");
+    expect(&report, "dns.dnssec", "bad.test", "fail", "not signed");
+    // SMTP STARTTLS through MX lookups.
+    expect(
+        &report,
+        "smtp.starttls",
+        "good.test",
+        "pass",
+        "mx.good.test",
+    );
+    expect(
+        &report,
+        "smtp.starttls",
+        "bad.test",
+        "fail",
+        "STARTTLS not offered",
+    );
+    expect(
+        &report,
+        "smtp.starttls",
+        "parked.test",
+        "not_applicable",
+        "no MX",
+    );
+    // host.resolver from the tree's resolv.conf.
+    expect(
+        &report,
+        "host.resolver",
+        "/etc/resolv.conf",
+        "fail",
+        "8.8.8.8 (/etc/resolv.conf:2)",
+    );
+
+    // Every result of a network rule carries its target; other formats render the report.
+    for r in report["results"].as_array().unwrap() {
+        assert!(r["target"].is_string(), "{r}");
+    }
+    for format in ["table", "oscal", "junit", "prom"] {
+        let mut a = vec!["scan", "--format", format];
+        a.extend_from_slice(&args);
+        let out = agent(&a);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stdout.is_empty(), "{format}");
+    }
+    drop(rt);
+}
+
+/// A CAA record that only names an incident contact (does not restrict issuance).
+struct RDataIodef;
+impl RDataIodef {
+    fn iodef() -> hickory_server::proto::rr::RData {
+        use hickory_server::proto::rr::rdata::CAA;
+        hickory_server::proto::rr::RData::CAA(CAA::new_iodef(
+            false,
+            "mailto:security@loop.test".parse().unwrap(),
+        ))
+    }
+}
+
+#[test]
+fn no_targets_means_not_applicable_and_no_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["--root", dir.path().to_str().unwrap()];
+    for r in NETWORK_RULES {
+        args.push("--rule");
+        args.push(r);
+    }
+    let (code, report, _) = run_json(&args);
+    assert_eq!(code, 0);
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(results.len(), NETWORK_RULES.len());
+    for r in results {
+        assert_eq!(r["status"], "not_applicable", "{r}");
+        assert!(r.get("target").is_none(), "{r}");
+    }
+    expect_na(&report, "tls.protocol_min", "no TLS endpoints configured");
+    expect_na(&report, "dns.spf", "no domains configured");
+    expect_na(&report, "tls.hsts", "no HTTPS endpoints configured");
+    expect_na(&report, "host.resolver", "no allowed_resolvers configured");
+}
+
+fn expect_na(report: &Value, rule: &str, msg: &str) {
+    let r = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule_id"] == rule)
+        .unwrap();
+    assert!(r["message"].as_str().unwrap().contains(msg), "{r}");
+}
+
+#[test]
+fn a_blackholed_endpoint_costs_at_most_its_timeout() {
+    // A listening socket that never accepts: the kernel completes the TCP handshake, then
+    // nothing is ever said.
+    let hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = hole.local_addr().unwrap().port();
+    let target = format!("127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--root",
+        dir.path().to_str().unwrap(),
+        "--tls",
+        &target,
+        "--timeout",
+        "1s",
+        "--rule",
+        "tls.protocol_min",
+        "--rule",
+        "tls.weak_ciphers",
+        "--rule",
+        "tls.cert_expiry",
+        "--rule",
+        "tls.chain_trusted",
+    ];
+    let (code, report, took) = run_json(&args);
+    assert_eq!(code, 1);
+    // Correctness bound with a wide margin: every probe runs concurrently under one timeout.
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    for r in report["results"].as_array().unwrap() {
+        assert_eq!(r["status"], "error", "{r}");
+        assert!(r["message"].as_str().unwrap().contains("timeout"), "{r}");
+    }
+    drop(hole);
+}
+
+#[test]
+fn bad_config_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("a.toml");
+    std::fs::write(&cfg, "[targets]\ntsl = [\"x:1\"]\n").unwrap();
+    let out = agent(&[
+        "scan",
+        "--root",
+        dir.path().to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("tsl") && err.contains("line 2"), "{err}");
+    let out = agent(&[
+        "scan",
+        "--root",
+        dir.path().to_str().unwrap(),
+        "--tls",
+        "nohost",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Free loopback port (for servers that take a port number).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Child(std::process::Child);
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn s_server(dir: &Path, extra: &[&str]) -> (Child, u16) {
+    let port = free_port();
+    let child = std::process::Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(dir.join("cert.pem"))
+        .arg("-key")
+        .arg(dir.join("key.pem"))
+        .args(extra)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "s_server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (Child(child), port)
+}
+
+fn openssl(args: &[&str]) {
+    let st = std::process::Command::new("openssl")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success(), "openssl {args:?}");
+}
+
+/// OpenSSL as the legacy server: TLS 1.0 accepted, NULL and anonymous suites accepted, and
+/// RSA-1024 / SHA-1 certificates (which rcgen cannot make). Debian's OpenSSL 3 has no RC4
+/// and no 3DES at all, so those families are covered only by the unit tests of the probes.
+#[test]
+fn legacy_servers_from_openssl() {
+    if !tool_available("openssl") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let p = |n: &str| d.join(n).display().to_string();
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        &p("key.pem"),
+        "-out",
+        &p("cert.pem"),
+        "-days",
+        "365",
+        "-subj",
+        "/CN=legacy.test",
+        "-addext",
+        "subjectAltName=DNS:legacy.test",
+    ]);
+    let root = d.join("root");
+    std::fs::create_dir_all(root.join("etc/ssl")).unwrap();
+    let r = |n: &str| root.join("etc/ssl").join(n).display().to_string();
+    // RSA-1024 and SHA-1 signed leaves, issued by a CA (self-signed roots are exempt).
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        &p("ca.key"),
+        "-out",
+        &p("ca.pem"),
+        "-days",
+        "365",
+        "-subj",
+        "/CN=Legacy CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:1024",
+        "-nodes",
+        "-keyout",
+        &p("weak.key"),
+        "-out",
+        &p("weak.csr"),
+        "-subj",
+        "/CN=weak.legacy.test",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &p("weak.csr"),
+        "-CA",
+        &p("ca.pem"),
+        "-CAkey",
+        &p("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "365",
+        "-sha256",
+        "-out",
+        &r("rsa1024.pem"),
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        &p("sha1.key"),
+        "-out",
+        &p("sha1.csr"),
+        "-subj",
+        "/CN=sha1.legacy.test",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &p("sha1.csr"),
+        "-CA",
+        &p("ca.pem"),
+        "-CAkey",
+        &p("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "365",
+        "-sha1",
+        "-out",
+        &r("sha1.pem"),
+    ]);
+
+    let (_tls10, p10) = s_server(d, &["-tls1", "-cipher", "DEFAULT:@SECLEVEL=0"]);
+    let (_weak, pweak) = s_server(
+        d,
+        &[
+            "-cipher",
+            "ECDHE-RSA-NULL-SHA:AECDH-AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
+        ],
+    );
+    let (_modern, pmod) = s_server(d, &["-tls1_2"]);
+    let t10 = format!("127.0.0.1:{p10}@legacy.test");
+    let tweak = format!("127.0.0.1:{pweak}@legacy.test");
+    let tmod = format!("127.0.0.1:{pmod}@legacy.test");
+    let args = [
+        "--root",
+        root.to_str().unwrap(),
+        "--tls",
+        &t10,
+        "--tls",
+        &tweak,
+        "--tls",
+        &tmod,
+        "--cert",
+        "/etc/ssl/*.pem",
+        "--timeout",
+        "3s",
+        "--rule",
+        "tls.protocol_min",
+        "--rule",
+        "tls.weak_ciphers",
+        "--rule",
+        "tls.cert_key_strength",
+        "--rule",
+        "tls.cert_signature",
+    ];
+    let (code, report, _) = run_json(&args);
+    assert_eq!(code, 1);
+    expect(&report, "tls.protocol_min", &t10, "fail", "accepts TLS 1.0");
+    expect(&report, "tls.protocol_min", &tmod, "pass", "");
+    expect(&report, "tls.protocol_min", &tweak, "pass", "");
+    expect(
+        &report,
+        "tls.weak_ciphers",
+        &tweak,
+        "fail",
+        "null (TLS_ECDHE_RSA_WITH_NULL_SHA), anon",
+    );
+    expect(&report, "tls.weak_ciphers", &tmod, "pass", "");
+    expect(
+        &report,
+        "tls.cert_key_strength",
+        "/etc/ssl/rsa1024.pem",
+        "fail",
+        "RSA-1024",
+    );
+    expect(
+        &report,
+        "tls.cert_signature",
+        "/etc/ssl/sha1.pem",
+        "fail",
+        "sha1WithRSAEncryption",
+    );
+    expect(
+        &report,
+        "tls.cert_signature",
+        "/etc/ssl/rsa1024.pem",
+        "pass",
+        "",
+    );
+    expect(&report, "tls.cert_key_strength", &tmod, "pass", "RSA-2048");
+}
