@@ -415,11 +415,83 @@ pub enum Probe {
         version: u16,
         /// Chosen suite.
         suite: u16,
+        /// The certificates of the server's Certificate message (sent in clear up to TLS
+        /// 1.2), leaf first; empty when none was seen (anonymous suites).
+        chain: Vec<Vec<u8>>,
     },
     /// The server refused (alert, closed, or a non-TLS answer): the reason.
     Refused(String),
     /// The probe could not run (connect failed, timeout): the reason.
     Failed(String),
+}
+
+/// What the server's first flight says about certificates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flight {
+    /// More bytes are needed.
+    NeedMore,
+    /// The Certificate message's certificates, leaf first.
+    Certs(Vec<Vec<u8>>),
+    /// The flight has no Certificate message (ServerKeyExchange or ServerHelloDone came).
+    NoCerts,
+    /// Not a parsable flight.
+    Bad,
+}
+
+/// Find the Certificate handshake message in the server's first flight (TLS <= 1.2, where
+/// it is not encrypted). Never panics, whatever the bytes.
+pub fn server_certificates(buf: &[u8]) -> Flight {
+    let mut hs = Vec::new();
+    let mut pos = 0;
+    while buf.len() >= pos + 5 {
+        if buf[pos] != 22 || buf[pos + 1] != 3 {
+            break;
+        }
+        let len = u16::from_be_bytes([buf[pos + 3], buf[pos + 4]]) as usize;
+        let end = (pos + 5 + len).min(buf.len());
+        hs.extend_from_slice(&buf[pos + 5..end]);
+        pos += 5 + len;
+    }
+    let mut at = 0;
+    while hs.len() >= at + 4 {
+        let kind = hs[at];
+        let len = u32::from_be_bytes([0, hs[at + 1], hs[at + 2], hs[at + 3]]) as usize;
+        if len > 1 << 20 {
+            return Flight::Bad;
+        }
+        let body_start = at + 4;
+        match kind {
+            11 => {
+                if hs.len() < body_start + len {
+                    return Flight::NeedMore;
+                }
+                return parse_cert_list(&hs[body_start..body_start + len]);
+            }
+            12 | 14 => return Flight::NoCerts,
+            _ => {}
+        }
+        at = body_start + len;
+    }
+    Flight::NeedMore
+}
+
+fn parse_cert_list(body: &[u8]) -> Flight {
+    if body.len() < 3 {
+        return Flight::Bad;
+    }
+    let total = u32::from_be_bytes([0, body[0], body[1], body[2]]) as usize;
+    let list = &body[3..body.len().min(3 + total)];
+    let mut certs = Vec::new();
+    let mut i = 0;
+    while list.len() >= i + 3 {
+        let n = u32::from_be_bytes([0, list[i], list[i + 1], list[i + 2]]) as usize;
+        let Some(c) = list.get(i + 3..i + 3 + n) else {
+            return Flight::Bad;
+        };
+        certs.push(c.to_vec());
+        i += 3 + n;
+    }
+    Flight::Certs(certs)
 }
 
 #[cfg(test)]
@@ -499,6 +571,36 @@ mod tests {
     }
 
     #[test]
+    fn finds_the_certificate_message() {
+        let mut flight = server_hello(TLS10, 0x002F, 1000);
+        let certs: [&[u8]; 2] = [b"leaf-der", b"ca-der!"];
+        let mut list = Vec::new();
+        for c in certs {
+            list.extend_from_slice(&(c.len() as u32).to_be_bytes()[1..]);
+            list.extend_from_slice(c);
+        }
+        let mut body = (list.len() as u32).to_be_bytes()[1..].to_vec();
+        body.extend_from_slice(&list);
+        let mut msg = vec![11];
+        msg.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        msg.extend_from_slice(&body);
+        flight.extend_from_slice(&[22, 3, 1]);
+        flight.extend_from_slice(&(msg.len() as u16).to_be_bytes());
+        flight.extend_from_slice(&msg);
+        assert_eq!(
+            server_certificates(&flight),
+            Flight::Certs(vec![b"leaf-der".to_vec(), b"ca-der!".to_vec()])
+        );
+        assert_eq!(
+            server_certificates(&flight[..flight.len() - 3]),
+            Flight::NeedMore
+        );
+        let mut anon = server_hello(TLS12, 0x0034, 1000);
+        anon.extend_from_slice(&[22, 3, 3, 0, 4, 14, 0, 0, 0]);
+        assert_eq!(server_certificates(&anon), Flight::NoCerts);
+    }
+
+    #[test]
     fn versions_and_families() {
         assert_eq!(parse_version("1.2"), Some(TLS12));
         assert_eq!(parse_version("TLS1.3"), Some(TLS13));
@@ -519,6 +621,14 @@ mod tests {
         #[test]
         fn parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
             let _ = parse_answer(&bytes);
+        }
+
+        #[test]
+        fn flight_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = server_certificates(&bytes);
+            let mut b = vec![22, 3, 3, 2, 0, 11, 0, 1, 0xf0];
+            b.extend_from_slice(&bytes);
+            let _ = server_certificates(&b);
         }
 
         #[test]

@@ -420,7 +420,7 @@ async fn certificate_on_endpoint(p: &cert::Params, ep: &Endpoint, ctx: &Ctx) -> 
                 .unwrap_or("handshake did not reach the certificate")
         ));
     }
-    match p {
+    let mut outcome = match p {
         cert::Params::Chain {} => {
             let name = ep
                 .target
@@ -457,7 +457,13 @@ async fn certificate_on_endpoint(p: &cert::Params, ep: &Endpoint, ctx: &Ctx) -> 
             let ders: Vec<Vec<u8>> = hs.chain.iter().map(|c| c.as_ref().to_vec()).collect();
             cert::judge(p, &ders, &label, cert::now_unix(), true)
         }
+    };
+    if let Some(v) = &hs.legacy {
+        outcome.message.push_str(&format!(
+            " (chain read from a {v} handshake: rustls cannot complete one with this server)"
+        ));
     }
+    outcome
 }
 
 async fn domain_rule(spec: &CheckSpec, d: &config::DomainTarget, ctx: &Ctx) -> Outcome {

@@ -16,7 +16,7 @@
 //! sent over these connections (at most `GET /` for HSTS).
 
 use super::config::{Starttls, TlsTarget};
-use super::legacy::{self, Answer, Probe, WeakFamily};
+use super::legacy::{self, Answer, Flight, Probe, WeakFamily};
 use super::{op_timeout, Ctx};
 use crate::checks::Outcome;
 use crate::report::Evidence;
@@ -28,6 +28,7 @@ use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::OnceCell;
@@ -132,6 +133,22 @@ pub struct Handshake {
     pub error: Option<String>,
     /// For HTTPS endpoints: the Strict-Transport-Security header (`Ok(None)`: absent).
     pub hsts: Option<Result<Option<String>, String>>,
+    /// The chain came from a legacy probe that negotiated this version.
+    pub legacy: Option<String>,
+}
+
+/// Classify a chain read outside rustls against the trust store and the server name.
+fn classify(
+    ctx: &Ctx,
+    target: &TlsTarget,
+    chain: &[CertificateDer<'static>],
+) -> Result<(), String> {
+    let v = ctx.tls().verifier.as_ref().map_err(Clone::clone)?;
+    let name = server_name(target)?;
+    let (leaf, rest) = chain.split_first().ok_or("no certificate")?;
+    v.verify_server_cert(leaf, rest, &name, &[], UnixTime::now())
+        .map(|_| ())
+        .map_err(|e| describe_cert_error(&e))
 }
 
 /// A legacy probe: offered version and suites.
@@ -158,19 +175,42 @@ impl Endpoint {
         }
     }
 
-    /// The rustls handshake (and, for HTTPS endpoints, `GET /`), done once.
+    /// The rustls handshake (and, for HTTPS endpoints, `GET /`), done once. When rustls
+    /// cannot complete it (a server that speaks only TLS 1.0/1.1, or only suites rustls
+    /// refuses), the chain is read from the clear-text Certificate message of a hand-built
+    /// ClientHello instead, so the certificate rules still judge it.
     pub async fn handshake(&self, ctx: &Ctx) -> Arc<Handshake> {
         self.handshake
             .get_or_init(|| async {
-                let _permit = ctx.permit().await;
-                let r = op_timeout(ctx.cfg.timeout, handshake(ctx, &self.target)).await;
-                Arc::new(match r {
+                let first = {
+                    let _permit = ctx.permit().await;
+                    op_timeout(ctx.cfg.timeout, handshake(ctx, &self.target)).await
+                };
+                let mut hs = match first {
                     Ok(h) => h,
                     Err(e) => Handshake {
                         error: Some(e),
                         ..Handshake::default()
                     },
-                })
+                };
+                let tls_failure = hs
+                    .error
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with("TLS handshake failed"));
+                if hs.chain.is_empty() && tls_failure {
+                    if let Probe::Accepted { chain, version, .. } =
+                        self.probe(ctx, legacy::TLS12, legacy::BROAD_SUITES).await
+                    {
+                        if !chain.is_empty() {
+                            let chain: Vec<CertificateDer<'static>> =
+                                chain.into_iter().map(CertificateDer::from).collect();
+                            hs.trust = Some(classify(ctx, &self.target, &chain));
+                            hs.chain = chain;
+                            hs.legacy = Some(legacy::version_name(version));
+                        }
+                    }
+                }
+                Arc::new(hs)
             })
             .await
             .clone()
@@ -417,7 +457,12 @@ async fn raw_probe(
             Answer::Incomplete if buf.len() < 65536 => continue,
             Answer::Incomplete => return Ok(Probe::Refused("oversized answer".to_string())),
             Answer::ServerHello { version, suite } => {
-                return Ok(Probe::Accepted { version, suite })
+                let chain = read_certificates(&mut stream, &mut buf, ctx.cfg.timeout / 2).await;
+                return Ok(Probe::Accepted {
+                    version,
+                    suite,
+                    chain,
+                });
             }
             Answer::Alert(_, d) => {
                 return Ok(Probe::Refused(format!("alert {}", legacy::alert_name(d))))
@@ -425,6 +470,31 @@ async fn raw_probe(
             Answer::NotTls(why) => return Ok(Probe::Refused(format!("not a TLS answer: {why}"))),
         }
     }
+}
+
+/// Go on reading the server's first flight for its Certificate message (bounded by `limit`
+/// and 64 KiB); empty when there is none.
+async fn read_certificates(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    limit: Duration,
+) -> Vec<Vec<u8>> {
+    let work = async {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match legacy::server_certificates(buf) {
+                Flight::Certs(c) => return c,
+                Flight::NoCerts | Flight::Bad => return Vec::new(),
+                Flight::NeedMore if buf.len() > 65536 => return Vec::new(),
+                Flight::NeedMore => {}
+            }
+            match stream.read(&mut chunk).await {
+                Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                _ => return Vec::new(),
+            }
+        }
+    };
+    tokio::time::timeout(limit, work).await.unwrap_or_default()
 }
 
 /// tls.protocol_min on one endpoint.
@@ -455,7 +525,7 @@ pub async fn evaluate_protocol(p: &ProtocolParams, ep: &Endpoint, ctx: &Ctx) -> 
     let mut evidence = Vec::new();
     for (v, probe) in below.iter().zip(&probes) {
         let obs = match probe {
-            Probe::Accepted { version, suite } => {
+            Probe::Accepted { version, suite, .. } => {
                 if *version < floor {
                     accepted.push(legacy::version_name(*version));
                 }
@@ -531,7 +601,7 @@ pub async fn evaluate_ciphers(p: &CipherParams, ep: &Endpoint, ctx: &Ctx) -> Out
                     .context(label.clone()),
             )
         }
-        Probe::Accepted { version, suite } => {
+        Probe::Accepted { version, suite, .. } => {
             let per = futures_join(families.iter().map(|f| {
                 let suites = f.suites();
                 async move { (*f, ep.probe(ctx, legacy::TLS12, &suites).await) }
@@ -547,7 +617,7 @@ pub async fn evaluate_ciphers(p: &CipherParams, ep: &Endpoint, ctx: &Ctx) -> Out
                 .context(label.clone())];
             let mut bad: Vec<String> = Vec::new();
             for (f, probe) in per {
-                if let Probe::Accepted { version, suite } = probe {
+                if let Probe::Accepted { version, suite, .. } = probe {
                     bad.push(format!("{} ({})", f.name(), legacy::suite_name(suite)));
                     evidence.push(
                         Evidence::default()
