@@ -126,6 +126,11 @@ fn net_config(args: &ScanArgs) -> Result<NetConfig, Usage> {
         net.tls
             .push(c::parse_tls_target(t).map_err(|e| Usage(format!("--tls: {e}")))?);
     }
+    if let Some(c) = args.certs.iter().find(|c| !c.starts_with('/')) {
+        return Err(Usage(format!(
+            "--cert {c:?}: not an absolute path (a host path, read under --root)"
+        )));
+    }
     net.certs.extend(args.certs.iter().cloned());
     for d in &args.domains {
         net.domains

@@ -891,6 +891,55 @@ fn bad_config_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// `discover = true` on the live host (`--root /`): a rustls server on loopback is found in
+/// /proc/net/tcp and checked; listeners that do not speak TLS are dropped, not reported.
+#[test]
+fn discovery_finds_local_tls_listeners() {
+    if !std::path::Path::new("/proc/net/tcp").exists() {
+        eprintln!("skipping: no /proc/net/tcp");
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pki = Pki::new();
+    let leaf = pki.leaf(&["good.test"], -1, 365, false);
+    let port = rt.block_on(tls_server(&leaf, None));
+    let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let plain_port = plain.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("agent.toml");
+    std::fs::write(&cfg, "timeout = \"1s\"\n[targets]\ndiscover = true\n").unwrap();
+    let (_, report, _) = run_json(&[
+        "--root",
+        "/",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--rule",
+        "tls.cert_expiry",
+    ]);
+    expect(
+        &report,
+        "tls.cert_expiry",
+        &format!("127.0.0.1:{port}"),
+        "pass",
+        "",
+    );
+    let plain_t = format!("127.0.0.1:{plain_port}");
+    assert!(
+        !report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["target"] == plain_t.as_str()),
+        "a silent non-TLS listener is not a TLS endpoint"
+    );
+    drop(plain);
+    drop(rt);
+}
+
 /// Free loopback port (for servers that take a port number).
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -402,6 +402,11 @@ impl AgentConfig {
                     .map_err(|_| format!("allowed_resolvers: {s:?} is not an IP address"))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some(c) = self.targets.certs.iter().find(|c| !c.starts_with('/')) {
+            return Err(format!(
+                "certs: {c:?} is not an absolute path (patterns are host paths, read under --root)"
+            ));
+        }
         let concurrency = self.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
         if concurrency == 0 {
             return Err("concurrency must be at least 1".to_string());
@@ -509,6 +514,7 @@ discover = false
         assert!(bad("[targets]\nnameservers = [\"x:53\"]\n").contains("IP"));
         assert!(AgentConfig::parse("timeout = \"5 parsecs\"\n").is_err());
         assert!(bad("timeout = 0\n").contains("greater than zero"));
+        assert!(bad("[targets]\ncerts = [\"certs/*.pem\"]\n").contains("absolute"));
     }
 
     #[test]
