@@ -525,7 +525,7 @@ tls = [
   "127.0.0.1:{p_good}@good.test",
   {{ address = "127.0.0.1:{p_nohsts}", sni = "good.test", https = true }},
   {{ address = "127.0.0.1:{p_short}", sni = "good.test", https = true }},
-  "127.0.0.1:{p_expired}@good.test",
+  {{ address = "127.0.0.1:{p_expired}", sni = "good.test", https = true }},
   "127.0.0.1:{p_expiring}@good.test",
   "127.0.0.1:{p_wrong}@good.test",
   "127.0.0.1:{p_untrusted}@good.test",
@@ -587,6 +587,14 @@ nameservers = ["127.0.0.1:{dns_port}"]
         "no Strict-Transport-Security",
     );
     expect(&report, "tls.hsts", &t(p_short), "fail", "max-age=300");
+    // A TLS server that never answers HTTP: HSTS is an error, the certificate is still judged.
+    expect(
+        &report,
+        "tls.hsts",
+        &t(p_expired),
+        "error",
+        "without a response",
+    );
     // Certificates.
     expect(
         &report,

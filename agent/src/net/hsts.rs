@@ -114,10 +114,12 @@ pub async fn fetch<S: AsyncRead + AsyncWrite + Unpin>(
         if buf.len() > 32 * 1024 {
             return Err("response head larger than 32 KiB".to_string());
         }
-        let n = conn
-            .read(&mut chunk)
-            .await
-            .map_err(|e| format!("reading the response: {e}"))?;
+        // A peer that closes without close_notify is common for HTTP/1.1 `Connection: close`.
+        let n = match conn.read(&mut chunk).await {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
+            Err(e) => return Err(format!("reading the response: {e}")),
+        };
         if n == 0 {
             if buf.is_empty() {
                 return Err("connection closed without a response".to_string());

@@ -182,16 +182,36 @@ impl Endpoint {
     pub async fn handshake(&self, ctx: &Ctx) -> Arc<Handshake> {
         self.handshake
             .get_or_init(|| async {
+                let tls = ctx.tls();
+                let recorder = Arc::new(Recorder {
+                    inner: tls.verifier.clone(),
+                    provider: tls.provider.clone(),
+                    seen: Mutex::new(None),
+                });
                 let first = {
                     let _permit = ctx.permit().await;
-                    op_timeout(ctx.cfg.timeout, handshake(ctx, &self.target)).await
+                    op_timeout(
+                        ctx.cfg.timeout,
+                        handshake(ctx, &self.target, recorder.clone()),
+                    )
+                    .await
                 };
                 let mut hs = match first {
                     Ok(h) => h,
-                    Err(e) => Handshake {
-                        error: Some(e),
-                        ..Handshake::default()
-                    },
+                    Err(e) => {
+                        // Timed out after the certificate arrived: keep what was seen.
+                        let mut h = Handshake {
+                            error: Some(e),
+                            ..Handshake::default()
+                        };
+                        if let Ok(mut seen) = recorder.seen.lock() {
+                            if let Some((chain, verdict)) = seen.take() {
+                                h.chain = chain;
+                                h.trust = Some(verdict);
+                            }
+                        }
+                        h
+                    }
                 };
                 let tls_failure = hs
                     .error
@@ -371,14 +391,16 @@ fn server_name(target: &TlsTarget) -> Result<ServerName<'static>, String> {
     }
 }
 
-async fn handshake(ctx: &Ctx, target: &TlsTarget) -> Result<Handshake, String> {
+async fn handshake(
+    ctx: &Ctx,
+    target: &TlsTarget,
+    recorder: Arc<Recorder>,
+) -> Result<Handshake, String> {
+    // The HTTP exchange gets what is left of the operation's time, minus a margin, so that a
+    // server that completes TLS but never answers HTTP still yields its certificate.
+    let deadline = tokio::time::Instant::now() + ctx.cfg.timeout.mul_f64(0.9);
     let tls = ctx.tls();
     let name = server_name(target)?;
-    let recorder = Arc::new(Recorder {
-        inner: tls.verifier.clone(),
-        provider: tls.provider.clone(),
-        seen: Mutex::new(None),
-    });
     let mut config = rustls::ClientConfig::builder_with_provider(tls.provider.clone())
         .with_protocol_versions(rustls::ALL_VERSIONS)
         .map_err(|e| format!("TLS configuration: {e}"))?
@@ -411,7 +433,11 @@ async fn handshake(ctx: &Ctx, target: &TlsTarget) -> Result<Handshake, String> {
                     .unwrap_or_default(),
             ));
             if target.https {
-                out.hsts = Some(super::hsts::fetch(&mut conn, target).await);
+                out.hsts = Some(
+                    tokio::time::timeout_at(deadline, super::hsts::fetch(&mut conn, target))
+                        .await
+                        .unwrap_or_else(|_| Err("no HTTP response (timeout)".to_string())),
+                );
             }
             let _ = conn.shutdown().await;
         }
