@@ -419,6 +419,7 @@ fn network_checks_against_real_servers() {
                 ("", caa_issue("ca.good.test")),
                 ("", mxr(10, "mx.good.test.")),
                 ("mx", a([127, 0, 0, 1])),
+                ("www", a([127, 0, 0, 1])),
             ],
         },
         Zone {
@@ -536,6 +537,7 @@ certs = ["/etc/ssl/agency/*.pem", "/etc/ssl/agency/*.der", "/etc/ssl/missing-*.p
 domains = [
   {{ name = "good.test", smtp_port = {p_smtp} }},
   {{ name = "bad.test", smtp_port = {p_plain} }},
+  {{ name = "www.good.test", sending = true }},
   "many.test", "loop.test", "parked.test", "parkedbad.test", "broken.test", "absent.test",
 ]
 nameservers = ["127.0.0.1:{dns_port}"]
@@ -704,6 +706,21 @@ nameservers = ["127.0.0.1:{dns_port}"]
     // DMARC.
     expect(&report, "dns.dmarc_reject", "good.test", "pass", "p=reject");
     expect(&report, "dns.dmarc_rua_cisa", "good.test", "pass", "");
+    // No _dmarc.www.good.test: the organizational domain's record applies.
+    expect(
+        &report,
+        "dns.dmarc_reject",
+        "www.good.test",
+        "pass",
+        "inherited",
+    );
+    expect(
+        &report,
+        "smtp.starttls",
+        "www.good.test",
+        "not_applicable",
+        "no MX",
+    );
     expect(&report, "dns.dmarc_reject", "bad.test", "fail", "p=none");
     expect(
         &report,
