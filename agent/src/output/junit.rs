@@ -294,7 +294,10 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        // PROPTEST_CASES raises the count for long runs.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+        ))]
         /// Arbitrary strings anywhere in a report still give a well-formed document.
         #[test]
         fn arbitrary_text_stays_well_formed(s in "\\PC*|[\\x00-\\x1f\\u{fffe}\\u{ffff}<&\"']*") {
