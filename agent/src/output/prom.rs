@@ -182,9 +182,12 @@ mod tests {
     use crate::output::text::sample_report;
     use crate::testutil::tool_available;
 
+    /// A parsed sample: name, labels, value.
+    type Sample = (String, Vec<(String, String)>, f64);
+
     /// Minimal line-format check: every line is a HELP/TYPE comment or
     /// `name{labels} value` with well-formed, escaped label values.
-    fn check_lines(text: &str) -> Vec<(String, Vec<(String, String)>, f64)> {
+    fn check_lines(text: &str) -> Vec<Sample> {
         assert!(text.ends_with('\n'));
         let mut samples = Vec::new();
         for line in text.lines() {

@@ -6,8 +6,8 @@
 //!    `FAIL` before `ERROR` within a severity, report (policy) order otherwise. Each shows
 //!    the rule id (and target), title, message, one line per evidence item
 //!    (`path:line: observed "X", expected "Y" (in Match User backup)`), and the command that
-//!    prints the rule's remediation (`hardline-agent explain <id>`): the report carries no
-//!    remediation text, the policy does;
+//!    prints the rule's rationale and remediation (`fix: hardline-agent explain <id>`;
+//!    `rule:` for an error): the report carries no remediation text, the policy does;
 //! 3. the not-applicable results, one line each with the reason (so that a component the
 //!    admin believes installed but the agent found absent is visible);
 //! 4. passes are counted, not listed (`--format json` lists them);
@@ -128,11 +128,17 @@ pub fn render(report: &Report, color: bool) -> String {
                 out.push_str(&format!("{INDENT}- {line}\n"));
             }
         }
+        // The remediation is in the policy, not in the report: point at it.
+        let hint = if r.status == Status::Fail {
+            "fix:"
+        } else {
+            "rule:"
+        };
         out.push_str(&format!(
             "{INDENT}{}\n",
             p.paint(
                 Style::Dim,
-                &format!("fix: hardline-agent explain {}", one_line(&r.rule_id))
+                &format!("{hint} hardline-agent explain {}", one_line(&r.rule_id))
             )
         ));
     }
@@ -188,7 +194,7 @@ pub fn render(report: &Report, color: bool) -> String {
     };
     out.push('\n');
     out.push_str(&format!(
-        "{}: {}, {}, {}, {} — {} result{} in {:.2}s — {}\n",
+        "{}: {}, {}, {}, {} — {} result{} in {} — {}\n",
         one_line(&report.host.hostname),
         count(s.fail, "fail", Style::Red),
         count(s.error, "error", Style::Yellow),
@@ -196,10 +202,19 @@ pub fn render(report: &Report, color: bool) -> String {
         count(s.not_applicable, "not applicable", Style::Dim),
         total,
         if total == 1 { "" } else { "s" },
-        scan_seconds(report),
+        duration(scan_seconds(report)),
         verdict
     ));
     out
+}
+
+/// `42.0 ms` below a second, `1.25 s` above.
+fn duration(seconds: f64) -> String {
+    if seconds < 1.0 {
+        format!("{:.1} ms", seconds * 1000.0)
+    } else {
+        format!("{seconds:.2} s")
+    }
 }
 
 fn severity_style(s: Severity) -> Style {
@@ -238,14 +253,14 @@ HIGH
   ERROR  sysctl.kernel_randomize_va_space  Title of sysctl.kernel_randomize_va_space
          /etc/sysctl.conf: unreadable \\u{1b}[31mred\\u{1b}[0m & <broken>\\nsecond line \\u{0}\\u{b}
          - /etc/sysctl.conf: observed \"bell\\u{7}, nul\\u{0}, bidi\\u{202e}\"
-         fix: hardline-agent explain sysctl.kernel_randomize_va_space
+         rule: hardline-agent explain sysctl.kernel_randomize_va_space
 
 NOT APPLICABLE (1)
   N/A    kernel_module.cramfs  Grüße: the module tree is absent ✓ 日本
 
 PASS (1): not listed; `--format json` lists every result
 
-web01 <&\"'>: 2 fail, 1 error, 1 pass, 1 not applicable — 5 results in 0.04s — NONCOMPLIANT
+web01 <&\"'>: 2 fail, 1 error, 1 pass, 1 not applicable — 5 results in 42.0 ms — NONCOMPLIANT
 ";
         assert_eq!(t, expected, "got:\n{t}");
     }
@@ -282,7 +297,7 @@ web01 <&\"'>: 2 fail, 1 error, 1 pass, 1 not applicable — 5 results in 0.04s �
         let t = render(&report, false);
         assert!(t.starts_with("hardline-agent scan of web01 <&\"'> (Debian GNU/Linux 12 (bookworm)), root /mnt/image\n"));
         assert!(!t.contains("FAIL "));
-        assert!(t.ends_with("— 1 result in 0.04s — COMPLIANT\n"), "{t}");
+        assert!(t.ends_with("— 1 result in 42.0 ms — COMPLIANT\n"), "{t}");
 
         report.results.clear();
         report.summary = crate::report::Summary::default();
