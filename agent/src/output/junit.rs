@@ -20,7 +20,7 @@
 //! duration, the suite's is the scan's wall-clock time; `timestamp` is the scan start in
 //! UTC without an offset (the Ant schema's format).
 //!
-//! Escaping: the five XML special characters; tab, newline and carriage return as character
+//! Escaping: `&`, `<`, `>`, and in attributes `"` and `'`; tab, newline and carriage return as character
 //! references (so attribute values keep them); characters XML 1.0 forbids (C0 controls,
 //! U+FFFE, U+FFFF) and the other control and bidi characters as visible `\u{..}` text.
 
@@ -147,7 +147,7 @@ fn esc(s: &str) -> String {
     escape(s, true)
 }
 
-/// Escape for element content.
+/// Escape for element content (quotes stay as they are).
 fn esc_text(s: &str) -> String {
     escape(s, false)
 }
@@ -159,8 +159,8 @@ fn escape(s: &str, attribute: bool) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\'' if attribute => out.push_str("&apos;"),
             '\t' | '\n' | '\r' if attribute => {
                 let _ = write!(out, "&#{};", c as u32);
             }
@@ -277,6 +277,7 @@ mod tests {
         assert_eq!(esc("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
         assert_eq!(esc("a\tb\nc\rd"), "a&#9;b&#10;c&#13;d");
         assert_eq!(esc_text("a\tb\nc\rd"), "a\tb\nc&#13;d");
+        assert_eq!(esc_text("\"q'<&>"), "\"q'&lt;&amp;&gt;");
         assert_eq!(
             esc("\u{0}\u{1b}\u{fffe}\u{ffff}é"),
             "\\u{0}\\u{1b}\\u{fffe}\\u{ffff}é"
