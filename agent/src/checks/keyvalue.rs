@@ -172,18 +172,19 @@ pub fn evaluate(p: &Params, host: &Host) -> Outcome {
         })
         .collect();
 
+    // The last definition wins: search from the end.
     let winner = files
         .iter()
-        .flat_map(|(path, entries)| entries.iter().map(move |e| (*path, e)))
+        .rev()
+        .flat_map(|(path, entries)| entries.iter().rev().map(move |e| (*path, e)))
         .filter(|(_, e)| e.section.as_deref() == p.section.as_deref())
-        .filter(|(_, e)| {
+        .find(|(_, e)| {
             if p.case_insensitive_keys {
                 e.key.eq_ignore_ascii_case(&p.key)
             } else {
                 e.key == p.key
             }
-        })
-        .last();
+        });
 
     let expected = p.expect.describe();
     let ctx = p.section.as_ref().map(|s| format!("[{s}]"));

@@ -13,8 +13,7 @@
 //! - keys are normalised as systemd's `sysctl_normalize()`: when the first separator is `.`,
 //!   `.` and `/` are swapped, so `net.ipv4.ip_forward` == `net/ipv4/ip_forward` and
 //!   `net/ipv4/conf/eth0.10/rp_filter` names the VLAN interface `eth0.10`;
-//! - the later assignment of a key wins (a reassignment to the same value keeps the first
-//!   location, as systemd does);
+//! - the later assignment of a key wins; the evidence names the last line that assigns it;
 //! - glob keys (`net.ipv4.conf.*.rp_filter = 1`, systemd ≥ 246) apply to every matching key
 //!   that has no explicit assignment; among several matching globs the one applied last wins.
 //!
@@ -205,8 +204,11 @@ impl Config {
         } else {
             &mut self.explicit
         };
-        if let Some((old, _)) = map.get(&a.key) {
+        if let Some((old, _)) = map.get_mut(&a.key) {
             if old.value == a.value {
+                // Same value again: systemd keeps the entry's position (which matters
+                // only for glob order); the evidence names the later, authoritative line.
+                *old = a;
                 return;
             }
         }
@@ -264,8 +266,9 @@ fn load(host: &Host) -> Result<Config, String> {
         if host.metadata(path).is_ok_and(|m| m.is_dir()) {
             continue;
         }
+        let shown = link_target(host, path).unwrap_or_else(|| path.clone());
         match host.read_optional(path) {
-            Ok(Some(text)) => parse(&text, path).into_iter().for_each(|a| config.add(a)),
+            Ok(Some(text)) => parse(&text, &shown).into_iter().for_each(|a| config.add(a)),
             Ok(None) => {} // dangling link: skipped, as systemd does
             Err(e) => return Err(format!("cannot read {e}")),
         }
@@ -278,6 +281,47 @@ fn load(host: &Host) -> Result<Config, String> {
         Err(e) => return Err(format!("cannot read {e}")),
     }
     Ok(config)
+}
+
+/// For a configuration file that is a symbolic link (Debian's
+/// `/etc/sysctl.d/99-sysctl.conf -> ../sysctl.conf`), the host path of its final target:
+/// evidence names the file an administrator edits.
+fn link_target(host: &Host, path: &str) -> Option<String> {
+    if !host
+        .symlink_metadata(path)
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return None;
+    }
+    let mut current = path.to_string();
+    for _ in 0..8 {
+        let target = host.read_link(&current).ok()?;
+        let target = target.to_string_lossy();
+        let joined = if target.starts_with('/') {
+            target.into_owned()
+        } else {
+            let parent = current.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+            format!("{parent}/{target}")
+        };
+        let mut parts: Vec<&str> = Vec::new();
+        for c in joined.split('/') {
+            match c {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                c => parts.push(c),
+            }
+        }
+        current = format!("/{}", parts.join("/"));
+        if !host
+            .symlink_metadata(&current)
+            .is_ok_and(|m| m.file_type().is_symlink())
+        {
+            return Some(current);
+        }
+    }
+    None
 }
 
 /// A symbolic link to /dev/null masks a configuration file.
@@ -454,6 +498,18 @@ mod tests {
         assert_eq!(o.status, Status::Pass, "{o:?}");
         let o = run("sysctl_conf_last", "kernel/randomize_va_space", "2");
         assert_eq!(o.status, Status::Pass, "{o:?}");
+    }
+
+    #[test]
+    fn linked_config_is_reported_under_its_real_name() {
+        let o = run("debian_symlink", "net.ipv4.ip_forward", "0");
+        assert_eq!(o.status, Status::Fail, "{o:?}");
+        assert!(
+            o.message
+                .contains("persistent 1 (/etc/sysctl.conf:3), runtime 1"),
+            "{}",
+            o.message
+        );
     }
 
     #[test]
