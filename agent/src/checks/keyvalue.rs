@@ -8,6 +8,9 @@
 //! read them *before* the main file, so that the main file wins: libpwquality's
 //! `pwquality_read_config()` reads `<cfgfile>.d/*.conf` first (scandir, `strcmp` order) and
 //! `pwquality.conf` last — write `drop_ins_order: before` for pwquality rules.
+//! Several globs are read one after the other; files of different directories are not
+//! merged by name as systemd does for `/etc`, `/run` and `/usr/lib/systemd/*.conf.d` (list
+//! the directories lowest precedence first; a same-named file masking another is not modelled).
 //!
 //! Semantics:
 //! - a line is `KEY`, then whitespace and/or one `=`, then the value (`KEY VALUE`,

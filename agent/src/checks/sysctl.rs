@@ -617,10 +617,10 @@ mod tests {
             .copied()
             .filter(|k| std::path::Path::new(&format!("/proc/sys/{}", normalize(k))).exists())
             .collect();
-        assert!(
-            !keys.is_empty(),
-            "no candidate sysctl exists on this machine"
-        );
+        if keys.is_empty() {
+            eprintln!("skipping: no candidate sysctl exists under /proc/sys on this machine");
+            return;
+        }
         let dir = tempfile::tempdir().unwrap();
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
