@@ -60,7 +60,11 @@ pub fn evaluate(p: &Params, host: &Host) -> Outcome {
     let Some(entry) = table.entries.iter().rev().find(|e| e.target == target) else {
         let ev = Evidence::at(table.source.as_str(), None)
             .observed("no entry")
-            .expected(format!("separate mount with {wanted}"));
+            .expected(if wanted.is_empty() {
+                "a separate mount".to_string()
+            } else {
+                format!("a separate mount with {wanted}")
+            });
         return if p.separate {
             Outcome::fail(format!(
                 "{target} is not a separate mount (no entry in {}); expected a separate mount with {}",
