@@ -184,7 +184,13 @@ pub fn evaluate(params: &Params, host: &Host) -> Outcome {
         .with(
             Evidence::at(set.origin.clone(), None)
                 .observed(why.clone())
-                .expected(required.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("; ")),
+                .expected(
+                    required
+                        .iter()
+                        .map(|r| r.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
         );
     }
     let mut present = Vec::new();
@@ -257,7 +263,11 @@ pub fn evaluate(params: &Params, host: &Host) -> Outcome {
     };
     Outcome::fail(format!(
         "{} missing from {}: {gaps}{rejected}",
-        if missing.len() > 1 { "audit rules" } else { "audit rule" },
+        if missing.len() > 1 {
+            "audit rules"
+        } else {
+            "audit rule"
+        },
         set.origin
     ))
     .with_all(evidence)
@@ -399,7 +409,9 @@ fn value_of<'a>(
 ) -> Result<&'a str, String> {
     match inline {
         Some(v) if !v.is_empty() => Ok(v),
-        _ => words.next().ok_or_else(|| format!("option {opt} needs a value")),
+        _ => words
+            .next()
+            .ok_or_else(|| format!("option {opt} needs a value")),
     }
 }
 
@@ -481,11 +493,14 @@ pub fn parse_rule(line: &str) -> Result<Rule, String> {
                         if op != "=" {
                             return Err(format!("arch needs `=`: {v:?}"));
                         }
-                        r.arch = Some(Arch::parse(&value).ok_or_else(|| format!("unknown arch {value:?}"))?);
+                        r.arch = Some(
+                            Arch::parse(&value).ok_or_else(|| format!("unknown arch {value:?}"))?,
+                        );
                     }
                     ("F", "perm") => r.perm = Some(parse_perms(&value)?),
                     ("F", "path") | ("F", "dir") => {
-                        r.fields.insert(("watch".to_string(), op, normalize_path(&value)));
+                        r.fields
+                            .insert(("watch".to_string(), op, normalize_path(&value)));
                     }
                     ("C", _) => {
                         r.fields.insert((format!("C:{name}"), op, value));
@@ -553,7 +568,8 @@ pub fn parse_rule(line: &str) -> Result<Rule, String> {
         r.list = "exit".to_string();
         r.action = "always".to_string();
         r.perm = Some(perm_opt.unwrap_or(ALL_PERMS));
-        r.fields.insert(("watch".to_string(), "=".to_string(), path));
+        r.fields
+            .insert(("watch".to_string(), "=".to_string(), path));
         return Ok(Rule::Syscall(r));
     }
     if perm_opt.is_some() {
@@ -568,7 +584,11 @@ pub fn parse_rule(line: &str) -> Result<Rule, String> {
     if used_s && list != "exit" && list != "entry" {
         return Err(format!("-S is not allowed on the {list} list"));
     }
-    r.list = if list == "entry" { "exit".to_string() } else { list };
+    r.list = if list == "entry" {
+        "exit".to_string()
+    } else {
+        list
+    };
     r.action = action;
     Ok(Rule::Syscall(r))
 }
@@ -699,9 +719,7 @@ fn version_cmp(a: &str, b: &str) -> Ordering {
                 let (dx, dy) = (&x[..nx], &y[..ny]);
                 let tx = dx.iter().skip_while(|c| **c == b'0').count();
                 let ty = dy.iter().skip_while(|c| **c == b'0').count();
-                let ord = tx.cmp(&ty).then_with(|| {
-                    dx[nx - tx..].cmp(&dy[ny - ty..])
-                });
+                let ord = tx.cmp(&ty).then_with(|| dx[nx - tx..].cmp(&dy[ny - ty..]));
                 if ord != Ordering::Equal {
                     return ord;
                 }
@@ -749,7 +767,9 @@ fn covers<'a>(set: &'a RuleSet, req: &Rule, arches: &[Arch]) -> Result<Vec<&'a L
                             }
                         }
                         None => {
-                            let arch_txt = arch.map(|a| format!(" for arch={}", a.as_str())).unwrap_or_default();
+                            let arch_txt = arch
+                                .map(|a| format!(" for arch={}", a.as_str()))
+                                .unwrap_or_default();
                             let what = match call {
                                 Some(c) => format!("no rule audits syscall {c}{arch_txt}"),
                                 None => format!("no matching rule{arch_txt}"),
@@ -786,14 +806,23 @@ fn line_covers(l: &SyscallRule, r: &SyscallRule, arch: Option<Arch>, call: Optio
     l.fields.is_subset(&r.fields)
 }
 
-fn control_covered<'a>(set: &'a RuleSet, option: &str, value: &str) -> Result<Vec<&'a Line>, String> {
+fn control_covered<'a>(
+    set: &'a RuleSet,
+    option: &str,
+    value: &str,
+) -> Result<Vec<&'a Line>, String> {
     let mut effective: Option<(&Line, &str)> = None;
     for (line, rule) in &set.rules {
-        if let Rule::Control { option: o, value: v } = rule {
+        if let Rule::Control {
+            option: o,
+            value: v,
+        } = rule
+        {
             if o != option {
                 continue;
             }
-            let locked = !set.compiled && option == "-e" && effective.is_some_and(|(_, ev)| ev == "2");
+            let locked =
+                !set.compiled && option == "-e" && effective.is_some_and(|(_, ev)| ev == "2");
             if !locked {
                 effective = Some((line, v.as_str()));
             }
@@ -845,8 +874,10 @@ mod tests {
 
     #[test]
     fn parser_normalises() {
-        let a = parse_rule("-a always,exit -F arch=b64 -S adjtimex -S settimeofday -k time-change").unwrap();
-        let b = parse_rule("-a exit,always -S settimeofday,adjtimex -F key=x -F arch=x86_64").unwrap();
+        let a = parse_rule("-a always,exit -F arch=b64 -S adjtimex -S settimeofday -k time-change")
+            .unwrap();
+        let b =
+            parse_rule("-a exit,always -S settimeofday,adjtimex -F key=x -F arch=x86_64").unwrap();
         assert_eq!(a, b);
         let w = parse_rule("-w /etc/sudoers.d/ -p wa -k scope").unwrap();
         let f = parse_rule("-a always,exit -F dir=/etc/sudoers.d -F perm=aw").unwrap();
@@ -854,10 +885,25 @@ mod tests {
         assert_eq!(parse_rule("  # c").unwrap(), Rule::Empty);
         assert_eq!(
             parse_rule("-e 2").unwrap(),
-            Rule::Control { option: "-e".into(), value: "2".into() }
+            Rule::Control {
+                option: "-e".into(),
+                value: "2".into()
+            }
         );
-        assert_eq!(parse_rule("-F auid!=-1 -a always,exit -S mount").unwrap(), parse_rule("-a always,exit -S mount -F auid!=unset").unwrap());
-        for bad in ["-w", "-p wa", "-a sometimes,exit", "-a always,exit -F arch", "hello", "-e two", "-a always,exit -F perm=q", "-Z 1"] {
+        assert_eq!(
+            parse_rule("-F auid!=-1 -a always,exit -S mount").unwrap(),
+            parse_rule("-a always,exit -S mount -F auid!=unset").unwrap()
+        );
+        for bad in [
+            "-w",
+            "-p wa",
+            "-a sometimes,exit",
+            "-a always,exit -F arch",
+            "hello",
+            "-e two",
+            "-a always,exit -F perm=q",
+            "-Z 1",
+        ] {
             assert!(parse_rule(bad).is_err(), "{bad}");
         }
     }
@@ -873,19 +919,40 @@ mod tests {
 
     #[test]
     fn watch_coverage() {
-        assert!(covered("-w /etc/passwd -p wa -k identity", "-w /etc/passwd -p wa"));
+        assert!(covered(
+            "-w /etc/passwd -p wa -k identity",
+            "-w /etc/passwd -p wa"
+        ));
         assert!(covered("-w /etc/passwd -p rwa", "-w /etc/passwd -p wa"));
         assert!(covered("-w /etc/passwd", "-w /etc/passwd -p wa"));
-        assert!(!covered("-w /etc/passwd -p w", "-w /etc/passwd -p wa"), "missing perm a");
+        assert!(
+            !covered("-w /etc/passwd -p w", "-w /etc/passwd -p wa"),
+            "missing perm a"
+        );
         assert!(!covered("-w /etc/passwd -p wa", "-w /etc/shadow -p wa"));
-        assert!(covered("-a always,exit -F path=/etc/passwd -F perm=wa", "-w /etc/passwd -p wa"));
-        assert!(covered("-w /var/run/faillock -p wa", "-w /run/faillock/ -p wa"));
-        assert!(!covered("-a always,exit -F path=/etc/passwd -F perm=wa -F auid>=1000", "-w /etc/passwd -p wa"), "extra filter audits less");
+        assert!(covered(
+            "-a always,exit -F path=/etc/passwd -F perm=wa",
+            "-w /etc/passwd -p wa"
+        ));
+        assert!(covered(
+            "-w /var/run/faillock -p wa",
+            "-w /run/faillock/ -p wa"
+        ));
+        assert!(
+            !covered(
+                "-a always,exit -F path=/etc/passwd -F perm=wa -F auid>=1000",
+                "-w /etc/passwd -p wa"
+            ),
+            "extra filter audits less"
+        );
         assert!(covered(
             "-a always,exit -F arch=b64 -F path=/etc/passwd -F perm=wa\n-a always,exit -F arch=b32 -F path=/etc/passwd -F perm=wa",
             "-w /etc/passwd -p wa"
         ));
-        assert!(!covered("-a never,exit -F path=/etc/passwd -F perm=wa", "-w /etc/passwd -p wa"));
+        assert!(!covered(
+            "-a never,exit -F path=/etc/passwd -F perm=wa",
+            "-w /etc/passwd -p wa"
+        ));
     }
 
     #[test]
@@ -894,28 +961,55 @@ mod tests {
         assert!(covered(both, "-a always,exit -S adjtimex,settimeofday"));
         assert!(covered(both, "-a always,exit -F arch=b64 -S settimeofday"));
         let only64 = "-a always,exit -F arch=b64 -S adjtimex,settimeofday";
-        assert!(!covered(only64, "-a always,exit -S adjtimex,settimeofday"), "missing b32");
+        assert!(
+            !covered(only64, "-a always,exit -S adjtimex,settimeofday"),
+            "missing b32"
+        );
         // No arch on a syscall line: auditctl uses the native (64-bit) ABI.
-        assert!(!covered("-a always,exit -S adjtimex", "-a always,exit -F arch=b32 -S adjtimex"));
-        assert!(covered("-a always,exit -S adjtimex", "-a always,exit -F arch=b64 -S adjtimex"));
+        assert!(!covered(
+            "-a always,exit -S adjtimex",
+            "-a always,exit -F arch=b32 -S adjtimex"
+        ));
+        assert!(covered(
+            "-a always,exit -S adjtimex",
+            "-a always,exit -F arch=b64 -S adjtimex"
+        ));
         // Split across lines.
         assert!(covered("-a always,exit -F arch=b64 -S init_module\n-a always,exit -F arch=b64 -S finit_module,delete_module", "-a always,exit -F arch=b64 -S init_module,finit_module,delete_module"));
         // Filters: the line may have fewer, not more.
         let req_f = "-a always,exit -F arch=b64 -S mount -F auid>=1000 -F auid!=unset";
-        assert!(covered("-a always,exit -F arch=b64 -S mount -F auid>=1000 -F auid!=4294967295 -k mounts", req_f));
+        assert!(covered(
+            "-a always,exit -F arch=b64 -S mount -F auid>=1000 -F auid!=4294967295 -k mounts",
+            req_f
+        ));
         assert!(covered("-a always,exit -F arch=b64 -S mount", req_f));
-        assert!(!covered("-a always,exit -F arch=b64 -S mount -F auid>=1000 -F auid!=unset -F success=1", req_f));
+        assert!(!covered(
+            "-a always,exit -F arch=b64 -S mount -F auid>=1000 -F auid!=unset -F success=1",
+            req_f
+        ));
         assert!(!covered("-a always,exit -F arch=b64 -S umount2", req_f));
         // -S all covers everything; list and action must agree.
-        assert!(covered("-a always,exit -F arch=b64 -S all", "-a always,exit -F arch=b64 -S mount"));
-        assert!(!covered("-a always,task", "-a always,exit -F arch=b64 -S mount"));
+        assert!(covered(
+            "-a always,exit -F arch=b64 -S all",
+            "-a always,exit -F arch=b64 -S mount"
+        ));
+        assert!(!covered(
+            "-a always,task",
+            "-a always,exit -F arch=b64 -S mount"
+        ));
     }
 
     #[test]
     fn immutable_flag() {
         assert!(covers(&set_of("-w /x\n-e 2\n", true), &req("-e 2"), &[]).is_ok());
-        assert!(covers(&set_of("-e 2\n-e 1\n", true), &req("-e 2"), &[]).is_err(), "augenrules keeps the last -e");
-        assert!(covers(&set_of("-e 2\n-e 1\n", false), &req("-e 2"), &[]).is_ok(), "auditctl: -e 2 locks");
+        assert!(
+            covers(&set_of("-e 2\n-e 1\n", true), &req("-e 2"), &[]).is_err(),
+            "augenrules keeps the last -e"
+        );
+        assert!(
+            covers(&set_of("-e 2\n-e 1\n", false), &req("-e 2"), &[]).is_ok(),
+            "auditctl: -e 2 locks"
+        );
         assert!(covers(&set_of("-e 1\n", false), &req("-e 2"), &[]).is_err());
         assert!(covers(&set_of("-b 8192\n", true), &req("-b 1024"), &[]).is_ok());
         assert!(covers(&set_of("-b 320\n", true), &req("-b 8192"), &[]).is_err());
@@ -923,9 +1017,22 @@ mod tests {
 
     #[test]
     fn version_sort() {
-        let mut v = vec!["/r/10-b.rules", "/r/9-a.rules", "/r/99-z.rules", "/r/a.rules"];
+        let mut v = vec![
+            "/r/10-b.rules",
+            "/r/9-a.rules",
+            "/r/99-z.rules",
+            "/r/a.rules",
+        ];
         v.sort_by(|a, b| version_cmp(a, b));
-        assert_eq!(v, vec!["/r/9-a.rules", "/r/10-b.rules", "/r/99-z.rules", "/r/a.rules"]);
+        assert_eq!(
+            v,
+            vec![
+                "/r/9-a.rules",
+                "/r/10-b.rules",
+                "/r/99-z.rules",
+                "/r/a.rules"
+            ]
+        );
     }
 
     fn eval(case: &str, yaml: &str) -> Outcome {
@@ -940,21 +1047,81 @@ mod tests {
         let cases = [
             ("rules_d", identity, Status::Pass, "30-identity.rules:"),
             ("rules_d", time, Status::Pass, "/etc/audit/rules.d"),
-            ("rules_d", "{rule: '-e 2'}", Status::Pass, "99-finalize.rules"),
-            ("rules_d", "{rule: '-w /etc/group -p wa'}", Status::Fail, "missing from /etc/audit/rules.d"),
+            (
+                "rules_d",
+                "{rule: '-e 2'}",
+                Status::Pass,
+                "99-finalize.rules",
+            ),
+            (
+                "rules_d",
+                "{rule: '-w /etc/group -p wa'}",
+                Status::Fail,
+                "missing from /etc/audit/rules.d",
+            ),
             // audit.rules has the group rule, but augenrules would overwrite it.
-            ("rules_d", "{rule: '-w /etc/group -p wa', source: audit_rules}", Status::Pass, ""),
-            ("rules_d", "{rule: '-w /etc/gshadow -p wa'}", Status::Fail, "would reject"),
-            ("audit_rules", identity, Status::Pass, "/etc/audit/audit.rules"),
+            (
+                "rules_d",
+                "{rule: '-w /etc/group -p wa', source: audit_rules}",
+                Status::Pass,
+                "",
+            ),
+            (
+                "rules_d",
+                "{rule: '-w /etc/gshadow -p wa'}",
+                Status::Fail,
+                "would reject",
+            ),
+            (
+                "audit_rules",
+                identity,
+                Status::Pass,
+                "/etc/audit/audit.rules",
+            ),
             ("audit_rules", "{rule: '-e 2'}", Status::Pass, ""),
-            ("audit_rules", time, Status::Fail, "syscall stime for arch=b32"),
-            ("audit_rules", "{rule: '-w /etc/shadow -p rwa'}", Status::Fail, ""),
-            ("audit_rules", "{rules: ['-w /etc/shadow -p rwa', '-w /etc/passwd -p wa'], all: false}", Status::Pass, ""),
-            ("missing_arch", "{rule: '-a always,exit -S mount -F auid>=1000 -F auid!=unset'}", Status::Fail, "for arch=b32"),
-            ("missing_arch", "{rule: '-a always,exit -S mount -F auid>=1000 -F auid!=unset', arches: [b64]}", Status::Pass, ""),
+            (
+                "audit_rules",
+                time,
+                Status::Fail,
+                "syscall stime for arch=b32",
+            ),
+            (
+                "audit_rules",
+                "{rule: '-w /etc/shadow -p rwa'}",
+                Status::Fail,
+                "",
+            ),
+            (
+                "audit_rules",
+                "{rules: ['-w /etc/shadow -p rwa', '-w /etc/passwd -p wa'], all: false}",
+                Status::Pass,
+                "",
+            ),
+            (
+                "missing_arch",
+                "{rule: '-a always,exit -S mount -F auid>=1000 -F auid!=unset'}",
+                Status::Fail,
+                "for arch=b32",
+            ),
+            (
+                "missing_arch",
+                "{rule: '-a always,exit -S mount -F auid>=1000 -F auid!=unset', arches: [b64]}",
+                Status::Pass,
+                "",
+            ),
             ("empty_rules_d", identity, Status::Fail, "no *.rules files"),
-            ("no_auditd", identity, Status::Fail, "auditd is not installed"),
-            ("no_auditd", "{rule: '-e 2', source: audit_rules}", Status::Fail, "auditd is not installed"),
+            (
+                "no_auditd",
+                identity,
+                Status::Fail,
+                "auditd is not installed",
+            ),
+            (
+                "no_auditd",
+                "{rule: '-e 2', source: audit_rules}",
+                Status::Fail,
+                "auditd is not installed",
+            ),
         ];
         for (case, yaml, status, frag) in cases {
             let o = eval(case, yaml);

@@ -59,10 +59,14 @@ pub struct Params {
     pub require: Require,
 }
 
-/// A module name, validated when the policy is loaded and normalised (`-` → `_`).
+/// A module name, validated when the policy is loaded; compared normalised (`-` → `_`),
+/// shown as written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct ModuleName(String);
+pub struct ModuleName {
+    written: String,
+    normalised: String,
+}
 
 impl TryFrom<String> for ModuleName {
     type Error = String;
@@ -75,13 +79,16 @@ impl TryFrom<String> for ModuleName {
         {
             return Err(format!("invalid kernel module name {s:?}"));
         }
-        Ok(ModuleName(underscores(t)))
+        Ok(ModuleName {
+            written: t.to_string(),
+            normalised: underscores(t),
+        })
     }
 }
 
 impl From<ModuleName> for String {
     fn from(m: ModuleName) -> String {
-        m.0
+        m.written
     }
 }
 
@@ -102,7 +109,8 @@ pub enum Require {
 
 /// Evaluate a `kernel_module` check.
 pub fn evaluate(params: &Params, host: &Host) -> Outcome {
-    let name = params.module.0.as_str();
+    let name = params.module.normalised.as_str();
+    let shown = params.module.written.as_str();
     let config = load_config(host);
     let config = match config.as_ref() {
         Ok(c) => c,
@@ -131,8 +139,8 @@ pub fn evaluate(params: &Params, host: &Host) -> Outcome {
         Require::Blacklisted => blacklisted,
         Require::Either => install_ok || blacklisted,
     };
-    let want_install = format!("install {name} /bin/false");
-    let want_blacklist = format!("blacklist {name}");
+    let want_install = format!("install {shown} /bin/false");
+    let want_blacklist = format!("blacklist {shown}");
     let expected = match params.require {
         Require::Both => format!("`{want_install}` and `{want_blacklist}`"),
         Require::InstallDisabled => format!("`{want_install}`"),
@@ -153,7 +161,7 @@ pub fn evaluate(params: &Params, host: &Host) -> Outcome {
         }
         None if params.require != Require::Blacklisted => evidence.push(
             Evidence::at("/etc/modprobe.d", None)
-                .observed(format!("no install line for {name}"))
+                .observed(format!("no install line for {shown}"))
                 .expected(want_install.clone()),
         ),
         None => {}
@@ -169,7 +177,7 @@ pub fn evaluate(params: &Params, host: &Host) -> Outcome {
         }
         None if params.require != Require::InstallDisabled => evidence.push(
             Evidence::at("/etc/modprobe.d", None)
-                .observed(format!("no blacklist line for {name}"))
+                .observed(format!("no blacklist line for {shown}"))
                 .expected(want_blacklist.clone()),
         ),
         None => {}
@@ -186,23 +194,26 @@ pub fn evaluate(params: &Params, host: &Host) -> Outcome {
     if let Some(LoadedState::Listed { line }) = loaded.as_ref().map(|l| l.state(name)) {
         evidence.push(
             Evidence::at("/proc/modules", Some(line))
-                .observed(format!("{name} loaded"))
+                .observed(format!("{shown} loaded"))
                 .expected("not loaded"),
         );
         return Outcome::fail(format!(
-            "{name} is loaded now (/proc/modules:{line}); configuration: {found_text}; expected {expected} and the module not loaded (`modprobe -r {name}` or reboot)"
+            "{shown} is loaded now (/proc/modules:{line}); configuration: {found_text}; expected {expected} and the module not loaded (`modprobe -r {shown}` or reboot)"
         ))
         .with_all(evidence);
     }
     if !config_ok {
         let why = match install {
             Some(d) if !install_ok && params.require != Require::Blacklisted => {
-                format!(" (the install command `{}` would still load something)", command_of(d))
+                format!(
+                    " (the install command `{}` would still load something)",
+                    command_of(d)
+                )
             }
             _ => String::new(),
         };
         return Outcome::fail(format!(
-            "{name} can be loaded: {found_text}{why}; expected {expected} in /etc/modprobe.d/*.conf"
+            "{shown} can be loaded: {found_text}{why}; expected {expected} in /etc/modprobe.d/*.conf"
         ))
         .with_all(evidence);
     }
@@ -210,7 +221,7 @@ pub fn evaluate(params: &Params, host: &Host) -> Outcome {
         Some(_) => "not loaded (/proc/modules)",
         None => "no /proc/modules under the root (offline image): judged by configuration alone",
     };
-    Outcome::pass(format!("{name} cannot be loaded: {found_text}; {runtime}")).with_all(evidence)
+    Outcome::pass(format!("{shown} cannot be loaded: {found_text}; {runtime}")).with_all(evidence)
 }
 
 /// One relevant directive of the modprobe configuration.
@@ -398,7 +409,8 @@ fn module_matches(pattern: &str, name: &str) -> bool {
 fn is_disabling_command(command: &str) -> bool {
     const DISABLED: &[&str] = &["/bin/false", "/bin/true", "/usr/bin/false", "/usr/bin/true"];
     let first = command.split_whitespace().next().unwrap_or("");
-    DISABLED.contains(&first) && !command.contains([';', '&', '|', '$', '`', '(', ')', '<', '>', '\n'])
+    DISABLED.contains(&first)
+        && !command.contains([';', '&', '|', '$', '`', '(', ')', '<', '>', '\n'])
 }
 
 fn command_of(d: &Directive) -> &str {
@@ -484,8 +496,12 @@ mod tests {
     fn disabling_commands() {
         assert!(is_disabling_command("/bin/false"));
         assert!(is_disabling_command("/usr/bin/true"));
-        assert!(!is_disabling_command("/bin/true; /sbin/modprobe --ignore-install cramfs"));
-        assert!(!is_disabling_command("/sbin/modprobe --ignore-install cramfs"));
+        assert!(!is_disabling_command(
+            "/bin/true; /sbin/modprobe --ignore-install cramfs"
+        ));
+        assert!(!is_disabling_command(
+            "/sbin/modprobe --ignore-install cramfs"
+        ));
         assert!(!is_disabling_command("false"));
         assert!(module_matches("cram*", "cramfs"));
         assert!(!module_matches("cram", "cramfs"));
@@ -495,7 +511,8 @@ mod tests {
     fn module_names_are_validated() {
         assert!(serde_saphyr::from_str::<Params>("{module: 'a;b'}").is_err());
         let p: Params = serde_saphyr::from_str("{module: usb-storage}").unwrap();
-        assert_eq!(p.module.0, "usb_storage");
+        assert_eq!(p.module.normalised, "usb_storage");
+        assert_eq!(p.module.written, "usb-storage");
         assert_eq!(p.require, Require::Both);
     }
 
@@ -505,20 +522,80 @@ mod tests {
             // (case, params, status, message fragment)
             ("both", "{module: cramfs}", Status::Pass, "offline image"),
             ("both", "{module: freevxfs}", Status::Fail, "can be loaded"),
-            ("blacklist_only", "{module: cramfs}", Status::Fail, "blacklist cramfs` at /etc/modprobe.d/cramfs.conf:1"),
-            ("blacklist_only", "{module: cramfs, require: blacklisted}", Status::Pass, ""),
-            ("blacklist_only", "{module: cramfs, require: either}", Status::Pass, ""),
-            ("blacklist_only", "{module: cramfs, require: install_disabled}", Status::Fail, ""),
-            ("install_only", "{module: cramfs, require: install_disabled}", Status::Pass, "/usr/bin/true"),
+            (
+                "blacklist_only",
+                "{module: cramfs}",
+                Status::Fail,
+                "blacklist cramfs` at /etc/modprobe.d/cramfs.conf:1",
+            ),
+            (
+                "blacklist_only",
+                "{module: cramfs, require: blacklisted}",
+                Status::Pass,
+                "",
+            ),
+            (
+                "blacklist_only",
+                "{module: cramfs, require: either}",
+                Status::Pass,
+                "",
+            ),
+            (
+                "blacklist_only",
+                "{module: cramfs, require: install_disabled}",
+                Status::Fail,
+                "",
+            ),
+            (
+                "install_only",
+                "{module: cramfs, require: install_disabled}",
+                Status::Pass,
+                "/usr/bin/true",
+            ),
             ("install_only", "{module: cramfs}", Status::Fail, ""),
-            ("install_only", "{module: usb-storage, require: install_disabled}", Status::Pass, "continued.conf:1"),
-            ("masked", "{module: cramfs, require: either}", Status::Fail, ""),
-            ("masked", "{module: hfs, require: either}", Status::Pass, "/etc/modprobe.d/vendor.conf"),
-            ("loaded", "{module: cramfs}", Status::Fail, "/proc/modules:2"),
-            ("loaded", "{module: udf}", Status::Pass, "not loaded (/proc/modules)"),
+            (
+                "install_only",
+                "{module: usb-storage, require: install_disabled}",
+                Status::Pass,
+                "continued.conf:1",
+            ),
+            (
+                "masked",
+                "{module: cramfs, require: either}",
+                Status::Fail,
+                "",
+            ),
+            (
+                "masked",
+                "{module: hfs, require: either}",
+                Status::Pass,
+                "/etc/modprobe.d/vendor.conf",
+            ),
+            (
+                "loaded",
+                "{module: cramfs}",
+                Status::Fail,
+                "/proc/modules:2",
+            ),
+            (
+                "loaded",
+                "{module: udf}",
+                Status::Pass,
+                "not loaded (/proc/modules)",
+            ),
             ("loaded", "{module: sctp}", Status::Fail, "would still load"),
-            ("first_install_wins", "{module: dccp, require: install_disabled}", Status::Fail, "modprobe --ignore-install"),
-            ("empty", "{module: cramfs}", Status::Fail, "no install or blacklist line"),
+            (
+                "first_install_wins",
+                "{module: dccp, require: install_disabled}",
+                Status::Fail,
+                "modprobe --ignore-install",
+            ),
+            (
+                "empty",
+                "{module: cramfs}",
+                Status::Fail,
+                "no install or blacklist line",
+            ),
         ];
         for (case, yaml, status, frag) in cases {
             let o = eval(case, yaml);
@@ -531,7 +608,11 @@ mod tests {
     fn unreadable_config_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("etc/modprobe.d")).unwrap();
-        std::os::unix::fs::symlink("/etc/modprobe.d/loop.conf", dir.path().join("etc/modprobe.d/loop.conf")).unwrap();
+        std::os::unix::fs::symlink(
+            "/etc/modprobe.d/loop.conf",
+            dir.path().join("etc/modprobe.d/loop.conf"),
+        )
+        .unwrap();
         let p: Params = serde_saphyr::from_str("{module: cramfs}").unwrap();
         let o = evaluate(&p, &Host::new(dir.path()));
         assert_eq!(o.status, Status::Error, "{o:?}");

@@ -22,8 +22,12 @@
 //! - `masked` / `masked-runtime`: that first entry is an empty file, or a symbolic link to
 //!   `/dev/null` (dangling inside an image: `/dev` is not populated there) or to an empty
 //!   file; `-runtime` when it lives under `/run`;
-//! - a link to a unit of another name is an alias: the lookup continues with the target's
-//!   name; querying the alias itself gives `alias`;
+//! - a link whose destination is inside the search path is an alias: it must keep the unit
+//!   type and name kind (plain, template, instance) and must not point at its own name
+//!   (systemctl fails with "too many levels of symbolic links" there, so does this check);
+//!   the lookup continues with the destination's name, and querying the alias itself gives
+//!   `alias`; a link to a file outside the search path (`/opt/x.service`) links that file
+//!   in under the link's name;
 //! - `generated` / `transient`: the unit file lives in a generator or transient directory;
 //! - `enabled`: a link whose name is one of the names `systemctl enable` would create
 //!   (the unit's own name, an `Alias=`, or the template filled with `DefaultInstance=`) is
@@ -969,10 +973,10 @@ fn find_links<'a>(
                 found_path && found_dest && l.top && l.path == format!("{dir}/{name}");
             if is_same_name_link {
                 same = Some(l);
-            } else if found_path || found_dest {
-                if !match_name || known_name(name, install, &l.name) {
-                    return (Some(l), same);
-                }
+            } else if (found_path || found_dest)
+                && (!match_name || known_name(name, install, &l.name))
+            {
+                return (Some(l), same);
             }
         }
     }
