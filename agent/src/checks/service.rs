@@ -468,6 +468,8 @@ struct Index {
     dirs: Vec<SearchDir>,
     /// Links per entry of `dirs`.
     links: Vec<Vec<Link>>,
+    /// Entry names per entry of `dirs` (so lookups skip directories without the name).
+    names: Vec<HashSet<String>>,
 }
 
 fn index(host: &Host) -> std::rc::Rc<Result<Index, String>> {
@@ -489,41 +491,54 @@ fn build_index(host: &Host) -> Result<Index, String> {
         }
     }
     let mut links = Vec::new();
+    let mut names = Vec::new();
     for d in &dirs {
         let mut found = Vec::new();
         let entries = host.read_dir_sorted(d.path).map_err(|e| e.to_string())?;
+        names.push(entries.iter().map(|e| e.name.clone()).collect());
+        if entries.is_empty() {
+            links.push(found);
+            continue;
+        }
+        // The directory is resolved inside the root once by `Host`; its entries are then
+        // examined without following them (an `lstat` and a `readlink` each).
+        let real_dir = host
+            .resolve(d.path)
+            .map_err(|e| format!("{}: {e}", d.path))?;
         for e in &entries {
-            let Ok(md) = host.symlink_metadata(&e.host_path) else {
+            let real = real_dir.join(&e.name);
+            let Ok(md) = std::fs::symlink_metadata(&real) else {
                 continue;
             };
             if md.file_type().is_symlink() {
-                if let Some(l) = read_link_entry(host, d.path, e, true) {
-                    found.push(l);
-                }
+                found.extend(link_entry(&real, d.path, e, true));
             } else if md.is_dir() && [".wants", ".requires"].iter().any(|s| e.name.ends_with(s)) {
                 let sub = host
                     .read_dir_sorted(&e.host_path)
                     .map_err(|e| e.to_string())?;
                 for s in &sub {
-                    let is_link = host
-                        .symlink_metadata(&s.host_path)
+                    let real_sub = real.join(&s.name);
+                    let is_link = std::fs::symlink_metadata(&real_sub)
                         .map(|m| m.file_type().is_symlink())
                         .unwrap_or(false);
                     if is_link {
-                        if let Some(l) = read_link_entry(host, &e.host_path, s, false) {
-                            found.push(l);
-                        }
+                        found.extend(link_entry(&real_sub, &e.host_path, s, false));
                     }
                 }
             }
         }
         links.push(found);
     }
-    Ok(Index { dirs, links })
+    Ok(Index { dirs, links, names })
 }
 
-fn read_link_entry(host: &Host, dir: &str, e: &crate::host::DirEntry, top: bool) -> Option<Link> {
-    let dest = host.read_link(&e.host_path).ok()?;
+fn link_entry(
+    real: &std::path::Path,
+    dir: &str,
+    e: &crate::host::DirEntry,
+    top: bool,
+) -> Option<Link> {
+    let dest = std::fs::read_link(real).ok()?;
     let dest = dest.to_string_lossy();
     Some(Link {
         name: e.name.clone(),
@@ -721,14 +736,13 @@ fn is_null_or_empty(host: &Host, path: &str) -> bool {
 
 /// Find a unit name in the search path, falling back to the template for an instance.
 fn search(host: &Host, idx: &Index, name: &str) -> Result<Option<Entry>, String> {
-    for d in &idx.dirs {
-        if let Some(e) = load_path(host, &format!("{}/{name}", d.path))? {
-            return Ok(Some(e));
-        }
-    }
-    if let Some(template) = template_of(name) {
-        for d in &idx.dirs {
-            if let Some(e) = load_path(host, &format!("{}/{template}", d.path))? {
+    let candidates = std::iter::once(name.to_string()).chain(template_of(name));
+    for n in candidates {
+        for (d, names) in idx.dirs.iter().zip(&idx.names) {
+            if !names.contains(&n) {
+                continue;
+            }
+            if let Some(e) = load_path(host, &format!("{}/{n}", d.path))? {
                 return Ok(Some(e));
             }
         }
@@ -742,13 +756,14 @@ fn load_install(host: &Host, idx: &Index, name: &str, path: &str) -> Result<Inst
     let text = host.read_to_string(path).map_err(|e| e.to_string())?;
     parse_install(&text, name, &mut info);
     // Drop-ins: NAME.d/*.conf (and the template's), same file name masks lower priority.
-    let mut dropin_dirs: Vec<String> = idx
-        .dirs
-        .iter()
-        .map(|d| format!("{}/{name}.d", d.path))
-        .collect();
-    if let Some(t) = template_of(name) {
-        dropin_dirs.extend(idx.dirs.iter().map(|d| format!("{}/{t}.d", d.path)));
+    let mut dropin_dirs: Vec<String> = Vec::new();
+    for n in std::iter::once(name.to_string()).chain(template_of(name)) {
+        let dir_name = format!("{n}.d");
+        for (d, names) in idx.dirs.iter().zip(&idx.names) {
+            if names.contains(&dir_name) {
+                dropin_dirs.push(format!("{}/{dir_name}", d.path));
+            }
+        }
     }
     let mut files: BTreeMap<String, String> = BTreeMap::new();
     for dir in &dropin_dirs {
