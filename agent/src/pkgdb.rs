@@ -235,7 +235,7 @@ impl PackageDb {
     pub fn location(&self, p: &Package) -> String {
         match (p.line, p.hnum) {
             (Some(l), _) => format!("{}:{l}", self.path),
-            (None, Some(h)) => format!("{} (header {h})", self.path),
+            (None, Some(h)) => format!("{} header {h}", self.path),
             _ => self.path.clone(),
         }
     }
@@ -1156,7 +1156,7 @@ mod tests {
         assert_eq!(pdb.path, "/var/lib/rpm/rpmdb.sqlite");
         let t = pdb.named("telnet-server").next().unwrap();
         assert_eq!(t.version, "1:0.17-85.el9");
-        assert_eq!(pdb.location(t), "/var/lib/rpm/rpmdb.sqlite (header 2)");
+        assert_eq!(pdb.location(t), "/var/lib/rpm/rpmdb.sqlite header 2");
         // Nothing was written next to or into the database.
         assert_eq!(std::fs::read(&db).unwrap(), before);
         let names: Vec<_> = std::fs::read_dir(db.parent().unwrap())

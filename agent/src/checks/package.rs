@@ -176,9 +176,17 @@ fn names_list(names: &[String]) -> String {
     names.join(", ")
 }
 
+/// `x is not installed` / `none of x, y is installed`.
+fn none_installed(names: &[String]) -> String {
+    match names {
+        [one] => format!("{one} is not installed"),
+        _ => format!("none of {} is installed", names_list(names)),
+    }
+}
+
 /// Whether `p` is one of `names`, by name or (when `provides`) by a provided name.
 fn matches(p: &Package, names: &[String], provides: bool) -> Option<String> {
-    if names.iter().any(|n| *n == p.name) {
+    if names.contains(&p.name) {
         return Some(p.describe());
     }
     if provides {
@@ -197,12 +205,7 @@ fn absent(params: &Params, db: &PackageDb) -> Outcome {
         .filter_map(|p| matches(p, &params.names, true).map(|d| (p, d)))
         .collect();
     if found.is_empty() {
-        return Outcome::pass(format!(
-            "none of {} is installed ({})",
-            names_list(&params.names),
-            db.path
-        ))
-        .with(
+        return Outcome::pass(format!("{} ({})", none_installed(&params.names), db.path)).with(
             Evidence::at(db.path.clone(), None)
                 .observed("not installed")
                 .expected(format!("none of: {}", names_list(&params.names))),
@@ -258,8 +261,8 @@ fn present(params: &Params, db: &PackageDb) -> Outcome {
         )
     };
     Outcome::fail(format!(
-        "none of {} is installed according to {}{extra}",
-        names_list(&params.names),
+        "{} according to {}{extra}",
+        none_installed(&params.names),
         db.path
     ))
     .with(
@@ -463,7 +466,7 @@ mod tests {
         assert_eq!(o.status, Status::Fail, "{o:?}");
         assert!(
             o.message.contains(
-                "telnet-server 1:0.17-85.el9 (x86_64) at /var/lib/rpm/rpmdb.sqlite (header "
+                "telnet-server 1:0.17-85.el9 (x86_64) at /var/lib/rpm/rpmdb.sqlite header "
             ),
             "{}",
             o.message
