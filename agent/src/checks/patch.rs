@@ -325,34 +325,18 @@ fn reboot_required(host: &Host) -> Outcome {
                 .to_string(),
         )
     } else {
-        let running = match host.read_to_string(OSRELEASE) {
-            Ok(t) => t.trim().to_string(),
-            Err(e) => {
+        match host.read_to_string(OSRELEASE) {
+            Err(e) if problems.is_empty() => {
                 return Outcome::error(format!("cannot read the running kernel release: {e}"))
                     .with(Evidence::at(OSRELEASE, None).observed(e.source.to_string()))
             }
-        };
-        match &*pkgdb::installed(host) {
-            Err(e) if problems.is_empty() => return db_error(e),
-            Err(e) => Kernel::NotCompared(format!("package database unreadable: {e}")),
-            Ok(None) => Kernel::NotCompared(format!(
-                "no package database: the running kernel {running} was not compared with installed kernels"
-            )),
-            Ok(Some(db)) => {
-                let build = host
-                    .read_optional("/proc/sys/kernel/version")
-                    .ok()
-                    .flatten();
-                let verdict = match db.kind {
-                    DbKind::Dpkg => deb_kernel(db, &running, build.as_deref()),
-                    DbKind::Rpm => rpm_kernel(db, &running),
-                };
-                match verdict {
-                    Ok(k) => k,
-                    Err(e) if problems.is_empty() => return e,
-                    Err(e) => Kernel::NotCompared(e.message),
-                }
-            }
+            // The flag alone already decides; say why the kernel was not compared.
+            Err(e) => Kernel::NotCompared(format!("running kernel unknown: {e}")),
+            Ok(t) => match compare_kernel(host, t.trim()) {
+                Ok(k) => k,
+                Err(e) if problems.is_empty() => return e,
+                Err(e) => Kernel::NotCompared(e.message),
+            },
         }
     };
 
@@ -394,6 +378,26 @@ fn reboot_required(host: &Host) -> Outcome {
         problems.join("; ")
     ))
     .with_all(evidence)
+}
+
+/// Compare the running kernel release with the installed kernel packages.
+fn compare_kernel(host: &Host, running: &str) -> Result<Kernel, Outcome> {
+    match &*pkgdb::installed(host) {
+        Err(e) => Err(db_error(e)),
+        Ok(None) => Ok(Kernel::NotCompared(format!(
+            "no package database: the running kernel {running} was not compared with installed kernels"
+        ))),
+        Ok(Some(db)) => match db.kind {
+            DbKind::Dpkg => {
+                let build = host
+                    .read_optional("/proc/sys/kernel/version")
+                    .ok()
+                    .flatten();
+                deb_kernel(db, running, build.as_deref())
+            }
+            DbKind::Rpm => rpm_kernel(db, running),
+        },
+    }
 }
 
 /// Split a Debian/Ubuntu kernel release (`6.1.0-26-cloud-amd64`) into ABI and flavour.
@@ -872,6 +876,51 @@ mod tests {
         assert!(
             o.message
                 .starts_with("reboot required: /run/reboot-required is present ("),
+            "{}",
+            o.message
+        );
+    }
+
+    #[test]
+    fn reboot_flag_decides_even_when_the_kernel_cannot_be_compared() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("run")).unwrap();
+        std::fs::create_dir_all(d.path().join("proc/sys/kernel")).unwrap();
+        std::fs::create_dir_all(d.path().join("var/lib/dpkg")).unwrap();
+        std::fs::write(d.path().join("var/lib/dpkg/status"), "garbage line\n").unwrap();
+        std::fs::write(
+            d.path().join("proc/sys/kernel/osrelease"),
+            "6.1.0-26-amd64\n",
+        )
+        .unwrap();
+        let today = date!(2026 - 11 - 22);
+        // Without the flag, an unreadable database is an error…
+        let o = run_on("{aspect: reboot_required}", d.path().into(), today);
+        assert_eq!(o.status, Status::Error, "{o:?}");
+        assert!(
+            o.message.contains("/var/lib/dpkg/status:1"),
+            "{}",
+            o.message
+        );
+        // …with it, the flag decides and the message says why the kernel was not compared.
+        std::fs::write(d.path().join("run/reboot-required"), "").unwrap();
+        let o = run_on("{aspect: reboot_required}", d.path().into(), today);
+        assert_eq!(o.status, Status::Fail, "{o:?}");
+        assert!(
+            o.message.contains("cannot read the package database"),
+            "{}",
+            o.message
+        );
+        // A /proc without the kernel release: the flag still decides; without it, error.
+        std::fs::remove_file(d.path().join("proc/sys/kernel/osrelease")).unwrap();
+        let o = run_on("{aspect: reboot_required}", d.path().into(), today);
+        assert_eq!(o.status, Status::Fail, "{o:?}");
+        std::fs::remove_file(d.path().join("run/reboot-required")).unwrap();
+        let o = run_on("{aspect: reboot_required}", d.path().into(), today);
+        assert_eq!(o.status, Status::Error, "{o:?}");
+        assert!(
+            o.message
+                .starts_with("cannot read the running kernel release"),
             "{}",
             o.message
         );
