@@ -761,7 +761,8 @@ pub struct Candidate {
 pub struct AptIndex {
     /// Host paths of the `*-security*_Packages` lists read.
     pub lists: Vec<String>,
-    /// Security lists present only in a compressed form (not read).
+    /// Security lists present only in a compressed form hardline cannot read (xz, zstd,
+    /// bzip2); gzip and lz4 lists are read.
     pub compressed: Vec<String>,
     /// For each list, the `Date:` of its suite's `InRelease`/`Release` file, when found
     /// (`YYYY-MM-DD`).
@@ -780,32 +781,68 @@ fn load_apt_security(host: &Host) -> Result<AptIndex, DbError> {
         .read_dir_sorted(APT_LISTS)
         .map_err(|e| DbError::new(APT_LISTS, None, e.source.to_string()))?;
     let mut index = AptIndex::default();
-    for e in entries {
+    let plain: std::collections::HashSet<&str> = entries
+        .iter()
+        .filter(|e| e.name.ends_with("_Packages"))
+        .map(|e| e.name.as_str())
+        .collect();
+    for e in &entries {
         if !e.name.contains("-security") {
             continue;
         }
-        if e.name.ends_with("_Packages") {
-            let text = host
-                .read_to_string(&e.host_path)
+        let text = if e.name.ends_with("_Packages") {
+            host.read_to_string(&e.host_path)
+                .map_err(|err| DbError::new(&e.host_path, None, err.source.to_string()))?
+        } else if let Some((base, codec)) = compressed_list(&e.name) {
+            if plain.contains(base) {
+                continue; // the uncompressed copy is read instead
+            }
+            let bytes = host
+                .read_bytes(&e.host_path)
                 .map_err(|err| DbError::new(&e.host_path, None, err.source.to_string()))?;
-            let list = index.lists.len();
-            parse_apt_packages(&text, &e.host_path, list, &mut index.packages)?;
-            index.lists.push(e.host_path.clone());
-            index.dates.push(release_date(host, &e.name));
-        } else if [
-            "_Packages.gz",
-            "_Packages.xz",
-            "_Packages.lz4",
-            "_Packages.zst",
-            "_Packages.bz2",
-        ]
-        .iter()
-        .any(|s| e.name.ends_with(s))
-        {
-            index.compressed.push(e.host_path.clone());
-        }
+            match decompress(codec, &bytes) {
+                Some(Ok(text)) => text,
+                Some(Err(reason)) => return Err(DbError::new(&e.host_path, None, reason)),
+                None => {
+                    index.compressed.push(e.host_path.clone());
+                    continue;
+                }
+            }
+        } else {
+            continue;
+        };
+        let base = compressed_list(&e.name).map_or(e.name.as_str(), |(b, _)| b);
+        let list = index.lists.len();
+        parse_apt_packages(&text, &e.host_path, list, &mut index.packages)?;
+        index.lists.push(e.host_path.clone());
+        index.dates.push(release_date(host, base));
     }
     Ok(index)
+}
+
+/// `(base name, codec)` for a compressed list name (`…_Packages.lz4`).
+fn compressed_list(name: &str) -> Option<(&str, &str)> {
+    ["gz", "xz", "lz4", "zst", "bz2"].into_iter().find_map(|c| {
+        name.strip_suffix(&format!("_Packages.{c}")[..])
+            .map(|_| (&name[..name.len() - c.len() - 1], c))
+    })
+}
+
+/// Decompress an apt list: gzip and lz4 (what `Acquire::GzipIndexes` and Docker's Debian
+/// images write) are read; `None` for codecs not supported (xz, zstd, bzip2).
+fn decompress(codec: &str, bytes: &[u8]) -> Option<Result<String, String>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let result = match codec {
+        "gz" => flate2::read::GzDecoder::new(bytes).read_to_end(&mut out),
+        "lz4" => lz4_flex::frame::FrameDecoder::new(bytes).read_to_end(&mut out),
+        _ => return None,
+    };
+    Some(
+        result
+            .map_err(|e| format!("cannot decompress {codec} list: {e}"))
+            .map(|_| String::from_utf8_lossy(&out).into_owned()),
+    )
 }
 
 /// Parse an apt `Packages` list into `into` (name → candidates).

@@ -8,7 +8,8 @@
 //!   has a pending security update when a security list offers the same name, for the same
 //!   architecture (or `all`), at a higher version (dpkg ordering). No security list at all
 //!   means the agent cannot tell → `error` ("run apt-get update"), never a pass; lists kept
-//!   only compressed (`Acquire::GzipIndexes`) are an `error` too. The message gives the
+//!   compressed with gzip or lz4 (`Acquire::GzipIndexes`, Docker's Debian images) are read;
+//!   lists kept only as xz, zstd or bzip2 are an `error` saying so. The message gives the
 //!   lists' `Date:` (from the suite's `InRelease`/`Release`): the answer is only as fresh as
 //!   the lists. With `max_index_age_days`, older lists are an `error`. On RPM hosts this
 //!   aspect is `not_applicable`: reading dnf's updateinfo metadata is not implemented.
@@ -135,8 +136,9 @@ fn security_updates(host: &Host, limit: usize, max_age: Option<u32>, today: Date
     if index.lists.is_empty() {
         if !index.compressed.is_empty() {
             return Outcome::error(format!(
-                "the security apt lists are stored compressed ({}), which hardline does not read; \
-                 set `Acquire::GzipIndexes \"false\";` in /etc/apt/apt.conf.d and run apt-get update",
+                "the security apt lists are stored compressed ({}) in a format hardline does not read \
+                 (gzip and lz4 are read); set `Acquire::GzipIndexes \"false\";` or \
+                 `Acquire::CompressionTypes::Order` in /etc/apt/apt.conf.d and run apt-get update",
                 index.compressed.join(", ")
             ))
             .with(
@@ -773,12 +775,30 @@ mod tests {
         assert!(o
             .message
             .starts_with("no -security apt lists found in /var/lib/apt/lists; run apt-get update"));
-        let o = run(
-            "{aspect: security_updates}",
-            "pkgdb/apt_lists_compressed_only",
-        );
+        // xz lists are not read: an error that says so, never a pass.
+        let o = run("{aspect: security_updates}", "pkgdb/apt_lists_xz");
         assert_eq!(o.status, Status::Error, "{o:?}");
         assert!(o.message.contains("compressed"), "{}", o.message);
+    }
+
+    #[test]
+    fn security_updates_read_gzip_and_lz4_lists() {
+        // Docker's Debian images keep lists lz4-compressed; `Acquire::GzipIndexes` gzip.
+        for case in ["pkgdb/apt_lists_lz4", "pkgdb/apt_lists_gz"] {
+            let o = run("{aspect: security_updates}", case);
+            assert_eq!(o.status, Status::Fail, "{case}: {o:?}");
+            assert!(
+                o.message
+                    .starts_with("3 installed packages have a pending security update"),
+                "{case}: {}",
+                o.message
+            );
+            assert!(
+                o.message.contains("dated 2026-11-20"),
+                "{case}: the InRelease date is found: {}",
+                o.message
+            );
+        }
     }
 
     #[test]
