@@ -254,13 +254,9 @@ fn evaluate_config(params: &Params, cfg: &Config) -> Outcome {
         }
     };
     let global_where = if global.res.ctx.is_empty() {
-        location(&global.res)
+        at(&global.res)
     } else {
-        format!(
-            "{} in {}",
-            location(&global.res),
-            cfg.describe_ctx(&global.res.ctx)
-        )
+        format!("{} in {}", at(&global.res), cfg.describe_ctx(&global.res.ctx))
     };
     let name = match params.field {
         Some(f) => format!("{} {}", kw.name(), field_name(f)),
@@ -292,13 +288,13 @@ fn evaluate_config(params: &Params, cfg: &Config) -> Outcome {
 
     if !global.ok {
         Outcome::fail(format!(
-            "{name} is {} at {global_where}, expected {expected}; {match_part}",
+            "{name} is {}{global_where}, expected {expected}; {match_part}",
             show(kw, params, &global),
         ))
         .with_all(evidence)
     } else if let Some(j) = failing {
         Outcome::fail(format!(
-            "{name} is {} at {} in {}, expected {expected}; the global value is {} at {global_where}",
+            "{name} is {} at {} in {}, expected {expected}; the global value is {}{global_where}",
             show(kw, params, j),
             location(&j.res),
             cfg.describe_ctx(&j.res.ctx),
@@ -307,7 +303,7 @@ fn evaluate_config(params: &Params, cfg: &Config) -> Outcome {
         .with_all(evidence)
     } else {
         Outcome::pass(format!(
-            "{name} is {} at {global_where}, as expected ({expected}); {match_part}",
+            "{name} is {}{global_where}, as expected ({expected}); {match_part}",
             show(kw, params, &global),
         ))
         .with_all(evidence)
@@ -377,6 +373,14 @@ fn weakest<'a>(values: &'a [Judged], expect: &Expect) -> Option<&'a Judged> {
             })
             .or(values.first()),
         _ => values.first(),
+    }
+}
+
+/// ` at path:line` or ` (default)`.
+fn at(r: &Resolved) -> String {
+    match &r.source {
+        Some((p, l)) => format!(" at {p}:{l}"),
+        None => " (default)".to_string(),
     }
 }
 
