@@ -33,6 +33,9 @@
 //!   are assembled like `kex_assemble_names()`: `+list` appends to the built-in default,
 //!   `-list` removes matching names from it (wildcards `*` and `?`, `!` exceptions),
 //!   `^list` prepends, a plain list (wildcards allowed where sshd allows them) replaces it.
+//!   A `-list` that removes every algorithm is accepted by sshd but leaves it unable to
+//!   negotiate with any client (`sshd -T` misleadingly prints the default): the rules on
+//!   that keyword report `error` at its `path:line`.
 //!   The defaults and the supported algorithms are those of Debian 12's OpenSSH 9.2p1
 //!   (OpenSSL 3), see `sshd/algos.rs`; the observed value is the comma-separated list.
 //! - Time values (`LoginGraceTime`, `ClientAliveInterval`) are converted to seconds
@@ -175,9 +178,11 @@ pub enum StartupsField {
 pub fn evaluate(params: &Params, host: &Host) -> Outcome {
     let parsed = host.cached("sshd", || parser::parse(host, MAIN_CONFIG));
     let cfg = match &*parsed {
-        Parsed::Missing => return Outcome::not_applicable(format!(
+        Parsed::Missing => {
+            return Outcome::not_applicable(format!(
             "sshd_config not found: {MAIN_CONFIG} does not exist (OpenSSH server not configured)"
-        )),
+        ))
+        }
         Parsed::Failed(e) => {
             let at = match e.line {
                 Some(l) => format!("{}:{l}", e.path),
@@ -207,7 +212,7 @@ fn evaluate_config(params: &Params, cfg: &Config) -> Outcome {
     let global = match cfg.resolve(kw, &|_| false) {
         Ok(r) => r,
         Err(e) => {
-            return Outcome::error(format!("{}: {e}", kw.name()));
+            return Outcome::error(format!("{} cannot be evaluated: {e}", kw.name()));
         }
     };
     let judge = |res: Resolved| -> Result<Judged, String> {
@@ -256,7 +261,11 @@ fn evaluate_config(params: &Params, cfg: &Config) -> Outcome {
     let global_where = if global.res.ctx.is_empty() {
         at(&global.res)
     } else {
-        format!("{} in {}", at(&global.res), cfg.describe_ctx(&global.res.ctx))
+        format!(
+            "{} in {}",
+            at(&global.res),
+            cfg.describe_ctx(&global.res.ctx)
+        )
     };
     let name = match params.field {
         Some(f) => format!("{} {}", kw.name(), field_name(f)),
@@ -344,7 +353,7 @@ fn show(kw: Kw, params: &Params, j: &Judged) -> String {
     if !j.ok {
         let bad = params.expect.disallowed_items(&j.observed);
         if !bad.is_empty() {
-            return format!("{base} (not allowed: {})", bad.join(", "));
+            return format!("a list with {} (not allowed)", bad.join(", "));
         }
     }
     base

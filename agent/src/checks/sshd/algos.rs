@@ -187,7 +187,15 @@ pub fn assemble(spec: Option<&str>, class: AlgoClass) -> Result<String, String> 
     let list = if let Some(rest) = list.strip_prefix('+') {
         names_cat(def, rest)
     } else if let Some(rest) = list.strip_prefix('-') {
-        return Ok(filter_list(def, rest, true));
+        let kept = filter_list(def, rest, true);
+        if kept.is_empty() {
+            // sshd stores the empty list without complaint; key exchange then fails
+            // for every client (sshd -T shows the default, re-assembled from "").
+            return Err(format!(
+                "{list:?} removes every algorithm of the default list: no client can connect"
+            ));
+        }
+        return Ok(kept);
     } else if let Some(rest) = list.strip_prefix('^') {
         names_cat(rest, def)
     } else {
@@ -252,6 +260,9 @@ mod tests {
             "chacha20-poly1305@openssh.com,aes128-ctr"
         );
         assert!(assemble(Some("!aes128-ctr"), c).is_err());
+        assert!(assemble(Some("-*"), c)
+            .unwrap_err()
+            .contains("removes every algorithm"));
         assert_eq!(
             assemble(Some("ssh-ed25519*"), AlgoClass::Key).unwrap(),
             "ssh-ed25519,ssh-ed25519-cert-v01@openssh.com"

@@ -543,8 +543,17 @@ fn differential_against_sshd_t() {
                 let ours = match ident {
                     None => cfg.resolve(kw, &|_| false),
                     Some(k) => cfg.resolve(kw, &|b| block_matches(b, k)),
-                }
-                .unwrap_or_else(|e| panic!("case {n}: {name}: {e}\n{}", dump(&case)));
+                };
+                let ours = match ours {
+                    Ok(v) => v,
+                    // `-list` removing everything: we report an error, sshd -T prints
+                    // the default it re-assembles from the empty list.
+                    Err(e) if e.contains("removes every algorithm") => {
+                        assert_eq!(theirs, kw.default_value(), "case {n}: {name}");
+                        continue;
+                    }
+                    Err(e) => panic!("case {n}: {name}: {e}\n{}", dump(&case)),
+                };
                 assert_eq!(
                     as_sshd_prints(kw, &ours.value),
                     sshd_value(kw, theirs),

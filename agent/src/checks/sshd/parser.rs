@@ -356,8 +356,7 @@ fn match_criteria(rest: &str) -> Result<Criteria, String> {
     let mut attrs = Vec::new();
     let mut cp: Option<String> = Some(rest.to_string());
     let mut count = 0;
-    loop {
-        let Some(c) = cp.clone() else { break };
+    while let Some(c) = cp.clone() {
         let Some((attrib, next)) = strdelim(&c) else {
             cp = None;
             break;
@@ -730,7 +729,8 @@ impl Config {
         };
         match chosen {
             Some(e) => Ok(Resolved {
-                value: display(kw, &e.value)?,
+                value: display(kw, &e.value)
+                    .map_err(|err| format!("{}:{}: {err}", e.path, e.line))?,
                 source: Some((e.path.clone(), e.line)),
                 ctx: e.ctx.clone(),
             }),
@@ -840,6 +840,11 @@ impl Config {
                 kw.match_effective() && e.kw == kw && !e.ctx.is_empty() && self.global_ctx(&e.ctx)
             });
             for e in first_global.into_iter().chain(first_all) {
+                // A `-list` that removes everything is accepted by sshd (connections
+                // then fail); it is reported by the rules on that keyword, not here.
+                if matches!(&e.value, Value::Algos(spec) if spec.starts_with('-')) {
+                    continue;
+                }
                 if let Err(msg) = display(kw, &e.value) {
                     return Err(ParseError {
                         path: e.path.clone(),
