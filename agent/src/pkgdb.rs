@@ -1594,13 +1594,15 @@ mod tests {
         let idx = (*apt_security_index(&host)).clone().unwrap();
         assert_eq!(
             idx.lists,
-            vec!["/var/lib/apt/lists/deb.debian.org_debian-security_dists_bookworm-security_main_binary-amd64_Packages"]
+            vec![
+                "/var/lib/apt/lists/deb.debian.org_debian-security_dists_bookworm-security_contrib_binary-amd64_Packages.lz4",
+                "/var/lib/apt/lists/deb.debian.org_debian-security_dists_bookworm-security_main_binary-amd64_Packages",
+            ]
         );
-        assert_eq!(idx.dates, vec![Some("2026-11-20".to_string())]);
-        assert_eq!(
-            idx.compressed,
-            vec!["/var/lib/apt/lists/deb.debian.org_debian-security_dists_bookworm-security_contrib_binary-amd64_Packages.lz4"]
-        );
+        assert_eq!(idx.dates, vec![Some("2026-11-20".to_string()); 2]);
+        assert!(idx.compressed.is_empty());
+        // The lz4-compressed list is read.
+        assert_eq!(idx.packages["contrib-tool"][0].version, "1.2-3+deb12u1");
         // The non-security list is not read.
         assert!(!idx.packages.contains_key("only-in-main"));
         let ssl = &idx.packages["openssl"];
