@@ -841,38 +841,76 @@ fn decompress(codec: &str, bytes: &[u8]) -> Option<Result<String, String>> {
     Some(
         result
             .map_err(|e| format!("cannot decompress {codec} list: {e}"))
-            .map(|_| String::from_utf8_lossy(&out).into_owned()),
+            .map(|_| {
+                String::from_utf8(out)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            }),
     )
 }
 
 /// Parse an apt `Packages` list into `into` (name → candidates).
+///
+/// Security lists are large (a few MB uncompressed) and written by apt, so this reads only
+/// the three fields it needs, line by line, without building stanzas: other lines are
+/// skipped. A stanza without `Package` or `Version` is an error naming its line.
 pub fn parse_apt_packages(
     text: &str,
     path: &str,
     list: usize,
     into: &mut HashMap<String, Vec<Candidate>>,
 ) -> Result<(), DbError> {
-    let keep = |n: &str| {
-        ["Package", "Version", "Architecture"]
-            .iter()
-            .any(|k| k.eq_ignore_ascii_case(n))
-    };
-    for s in parse_deb822(text, path, &keep)? {
-        let (Some(name), Some(version)) = (s.get("Package"), s.get("Version")) else {
+    #[derive(Default)]
+    struct Cur<'a> {
+        start: u32,
+        name: Option<(&'a str, u32)>,
+        version: Option<&'a str>,
+        arch: Option<&'a str>,
+    }
+    let mut flush = |cur: &mut Cur<'_>| -> Result<(), DbError> {
+        let c = std::mem::take(cur);
+        if c.start == 0 {
+            return Ok(());
+        }
+        let (Some((name, line)), Some(version)) = (c.name, c.version) else {
             return Err(DbError::new(
                 path,
-                Some(s.line),
+                Some(c.start),
                 "stanza lacks Package or Version",
             ));
         };
         into.entry(name.to_string()).or_default().push(Candidate {
             version: version.to_string(),
-            arch: s.get("Architecture").unwrap_or("").to_string(),
+            arch: c.arch.unwrap_or("").to_string(),
             list,
-            line: s.line_of("Package"),
+            line,
         });
+        Ok(())
+    };
+    let mut cur = Cur::default();
+    for (idx, raw) in text.split('\n').enumerate() {
+        let lineno = u32::try_from(idx + 1).unwrap_or(u32::MAX);
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if line.trim().is_empty() {
+            flush(&mut cur)?;
+            continue;
+        }
+        if cur.start == 0 {
+            cur.start = lineno;
+        }
+        let field = |prefix: &str| {
+            line.get(..prefix.len())
+                .filter(|p| p.eq_ignore_ascii_case(prefix))
+                .map(|_| line[prefix.len()..].trim())
+        };
+        if let Some(v) = field("Package:") {
+            cur.name = Some((v, lineno));
+        } else if let Some(v) = field("Version:") {
+            cur.version = Some(v);
+        } else if let Some(v) = field("Architecture:") {
+            cur.arch = Some(v);
+        }
     }
-    Ok(())
+    flush(&mut cur)
 }
 
 /// The `Date:` (as `YYYY-MM-DD`) of the `InRelease`/`Release` file that goes with a list

@@ -13,6 +13,7 @@ stripped release binary <= 12 MiB. This is a benchmark, not a test: it reports, 
 """
 import argparse
 import glob
+import json
 import os
 import re
 import shutil
@@ -74,8 +75,8 @@ def main():
 
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "hardline-agent"], cwd=REPO, check=True)
     print(f"hardline-agent release binary: {os.path.getsize(BIN) / (1 << 20):.2f} MiB (stripped by the release profile)")
-    rules = subprocess.run([BIN, "rules", "--format", "json"], capture_output=True, check=True).stdout
-    print(f"baseline rules: {rules.count(b'\"id\"')}")
+    rules = json.loads(subprocess.run([BIN, "rules", "--format", "json"], capture_output=True, check=True).stdout)
+    print(f"baseline rules: {len(rules)}")
     print(f"cpus: {os.cpu_count()}  kernel: {os.uname().release}")
 
     fixture = os.path.join(REPO, "tests", "hosts", "weak")
