@@ -265,7 +265,7 @@ impl Policy {
 mod tests {
     use super::*;
 
-    const GOOD: &str = "rules:\n  - id: test.one\n    title: t\n    severity: low\n    rationale: r\n    remediation: m\n    check:\n      type: file\n      params: {}\n";
+    const GOOD: &str = "rules:\n  - id: test.one\n    title: t\n    severity: low\n    rationale: r\n    remediation: m\n    check:\n      type: file\n      params: {path: /etc/passwd}\n";
 
     fn err(text: &str) -> String {
         let mut p = Policy::default();
