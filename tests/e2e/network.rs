@@ -808,8 +808,39 @@ nameservers = ["127.0.0.1:{dns_port}"]
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(!out.stdout.is_empty(), "{format}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        match format {
+            "oscal" => check_oscal(&text, report["results"].as_array().unwrap().len()),
+            "table" => assert!(text.contains(&format!("[{}]", t(p_expired))), "{text}"),
+            _ => assert!(text.contains("tls.chain_trusted"), "{format}"),
+        }
     }
     drop(rt);
+}
+
+/// The OSCAL document validates against NIST's schema and has one finding per result.
+fn check_oscal(text: &str, results: usize) {
+    let doc: Value = serde_json::from_str(text).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            crate::util::tests_dir().join("schemas/oscal_complete_schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::draft7::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let findings = doc["assessment-results"]["results"][0]["findings"]
+        .as_array()
+        .unwrap();
+    assert_eq!(findings.len(), results);
 }
 
 /// A CAA record that only names an incident contact (does not restrict issuance).
