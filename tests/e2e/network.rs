@@ -923,6 +923,37 @@ fn a_blackholed_endpoint_costs_at_most_its_timeout() {
 }
 
 #[test]
+fn an_unreachable_resolver_is_an_error_never_a_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, report, took) = run_json(&[
+        "--root",
+        dir.path().to_str().unwrap(),
+        "--domain",
+        "example.test",
+        "--nameserver",
+        "127.0.0.1:1",
+        "--timeout",
+        "1s",
+        "--rule",
+        "dns.spf",
+        "--rule",
+        "dns.dmarc_reject",
+        "--rule",
+        "dns.caa",
+        "--rule",
+        "dns.dnssec",
+        "--rule",
+        "smtp.starttls",
+    ]);
+    assert_eq!(code, 1);
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    for r in report["results"].as_array().unwrap() {
+        assert_eq!(r["status"], "error", "{r}");
+        assert_eq!(r["target"], "example.test", "{r}");
+    }
+}
+
+#[test]
 fn bad_config_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("a.toml");
