@@ -589,10 +589,9 @@ tokens = [ { role = "agent",  sha256 = "0000000000000000000000000000000000000000
     fn unknown_key_is_refused_with_line() {
         let text = GOOD.replace("days  = 30", "days  = 30\nstale = \"1h\"");
         let e = parse(&text).unwrap_err();
-        assert_eq!(e.line, Some(10), "{e}");
+        assert_eq!(e.line, Some(9), "{e}");
         assert!(
-            e.to_string()
-                .starts_with("c.toml:10: unknown field `stale`"),
+            e.to_string().starts_with("c.toml:9: unknown field `stale`"),
             "{e}"
         );
     }
