@@ -494,7 +494,7 @@ pub fn projection(points: &[(f64, f64)]) -> Option<f64> {
         return None;
     }
     let slope = sxy / sxx;
-    if !(slope < 0.0) || !slope.is_finite() {
+    if slope >= 0.0 || !slope.is_finite() {
         return None;
     }
     // y = my + slope (x - x0 - mx) = 0

@@ -173,8 +173,8 @@ async fn ingest_inner(
     ))
 }
 
-fn read_auth(app: &App, headers: &HeaderMap) -> Result<Principal, Response> {
-    authenticate(app, headers, Role::Viewer).map_err(|r| rejection_response(&r))
+fn read_auth(app: &App, headers: &HeaderMap) -> Result<Principal, Box<Response>> {
+    authenticate(app, headers, Role::Viewer).map_err(|r| Box::new(rejection_response(&r)))
 }
 
 /// Pagination: `page` from 1, `per_page` 1..=1000 (default 100).
@@ -214,7 +214,7 @@ fn agency_filter(
     aggs: &Aggregates,
     p: &Principal,
     name: Option<&str>,
-) -> Result<Vec<bool>, Response> {
+) -> Result<Vec<bool>, Box<Response>> {
     let mut allowed: Vec<bool> = (0..aggs.agencies.len()).map(|a| p.may_read(a)).collect();
     if let Some(n) = name {
         match aggs.agencies.iter().position(|a| a.name == n) {
@@ -222,11 +222,11 @@ fn agency_filter(
                 allowed = allowed.iter().enumerate().map(|(j, _)| j == i).collect();
             }
             _ => {
-                return Err(error_response(
+                return Err(Box::new(error_response(
                     404,
                     &format!("no agency {n:?} visible to this token"),
                     "not_found",
-                ))
+                )))
             }
         }
     }
@@ -250,7 +250,7 @@ async fn list_hosts(
 ) -> Response {
     let p = match read_auth(&s.app, &headers) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Query(q) = match q {
         Ok(q) => q,
@@ -272,7 +272,7 @@ async fn list_hosts(
     aggs.sweep(now);
     let allowed = match agency_filter(&aggs, &p, q.agency.as_deref()) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let rule = match q.failing_rule.as_deref() {
         Some(r) => match aggs.rule(r) {
@@ -318,7 +318,7 @@ async fn host_detail(
 ) -> Response {
     let p = match read_auth(&s.app, &headers) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let now = s.app.clock.now();
     let (host, report_id) = {
@@ -379,7 +379,7 @@ async fn rule_failing(
 ) -> Response {
     let p = match read_auth(&s.app, &headers) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Query(q) = match q {
         Ok(q) => q,
@@ -401,7 +401,7 @@ async fn rule_failing(
     aggs.sweep(now);
     let allowed = match agency_filter(&aggs, &p, q.agency.as_deref()) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut items = Vec::new();
     if let Some(r) = aggs.rule(&rule_id) {
@@ -498,7 +498,7 @@ pub fn summary_json(app: &App, scope: &dyn Fn(usize) -> bool) -> serde_json::Val
 async fn summary(State(s): State<ReadState>, headers: HeaderMap) -> Response {
     let p = match read_auth(&s.app, &headers) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     Json(summary_json(&s.app, &|a| p.may_read(a))).into_response()
 }
@@ -506,7 +506,7 @@ async fn summary(State(s): State<ReadState>, headers: HeaderMap) -> Response {
 async fn list_waivers(State(s): State<ReadState>, headers: HeaderMap) -> Response {
     let p = match read_auth(&s.app, &headers) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let now = s.app.clock.now();
     let aggs = s.app.lock_aggs();

@@ -230,6 +230,9 @@ pub enum Outcome {
     Duplicate,
 }
 
+/// Where a job's answer goes.
+pub type Reply = oneshot::Sender<Result<Outcome, Rejection>>;
+
 /// A validated report on its way to the store.
 #[derive(Debug)]
 pub struct IngestJob {
@@ -276,7 +279,7 @@ pub fn writer(mut conn: Connection, app: Arc<App>, mut rx: mpsc::Receiver<Job>) 
         let mut next = Some(first);
         while let Some(job) = next.take() {
             match job {
-                Job::Ingest(j) => batch.push(j),
+                Job::Ingest(j) => batch.push(*j),
                 Job::Snapshot(w) => snapshot.push(w),
                 Job::Shutdown => shutdown = true,
             }
@@ -301,7 +304,7 @@ pub fn writer(mut conn: Connection, app: Arc<App>, mut rx: mpsc::Receiver<Job>) 
             let mut rest = Vec::new();
             while let Ok(job) = rx.try_recv() {
                 if let Job::Ingest(j) = job {
-                    rest.push(j);
+                    rest.push(*j);
                 }
             }
             if !rest.is_empty() {
@@ -350,7 +353,7 @@ struct Prior {
     finished_at: i64,
 }
 
-fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<Box<IngestJob>>) {
+fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
     let now = app.clock.now();
     // Look up owners and rule indexes under one short lock.
     let (mut priors, known_rules, rule_count) = {
@@ -392,13 +395,10 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<Box<IngestJob>>) {
     let mut new_rule_index: HashMap<String, u32> = HashMap::new();
     let mut updates: Vec<HostUpdate> = Vec::new();
     let mut received: Vec<u32> = Vec::new();
-    let mut answers: Vec<(
-        oneshot::Sender<Result<Outcome, Rejection>>,
-        Result<Outcome, Rejection>,
-    )> = Vec::with_capacity(batch.len());
+    let mut answers: Vec<(Reply, Result<Outcome, Rejection>)> = Vec::with_capacity(batch.len());
 
     for job in batch {
-        let j = *job;
+        let j = job;
         let prior = priors.get(&j.host_id).copied();
         if let Some(p) = prior {
             if p.agency != j.agency {

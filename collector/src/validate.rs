@@ -183,7 +183,7 @@ pub fn parse(body: &[u8]) -> Result<Report, Rejection> {
                 schema_version: Some(v),
             }) = serde_json::from_slice::<Probe>(body)
             {
-                if v != serde_json::Value::from(SCHEMA_VERSION) {
+                if v != SCHEMA_VERSION {
                     return Err(Rejection::SchemaVersion(format!(
                         "unsupported schema_version {v}; this collector accepts {SCHEMA_VERSION}"
                     )));

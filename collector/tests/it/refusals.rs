@@ -130,7 +130,7 @@ async fn refusals_have_the_right_status_and_store_nothing() {
         "bad_timestamp",
     )
     .await;
-    let huge = report("victim", t, &vec![("ssh.root", High, Pass); 1]);
+    let huge = report("victim", t, &[("ssh.root", High, Pass)]);
     let mut hv = serde_json::to_value(&huge).unwrap();
     hv["padding"] = "p".repeat(100 * 1024).into();
     refused(

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// One parsed sample: name, sorted labels, value.
+pub type Sample = (String, Vec<(String, String)>, f64);
+
 /// Tokens configured by [`Setup`].
 pub const DOE_AGENT: &str = "doe-agent-token";
 pub const DOE_VIEWER: &str = "doe-viewer-token";
@@ -329,7 +332,7 @@ pub fn report(host: &str, finished: i64, results: &[(&str, Severity, Status)]) -
 
 /// Parse the text exposition: (name, sorted labels, value) per sample. Panics on any line
 /// that is not valid exposition format (a small, strict parser).
-pub fn parse_exposition(text: &str) -> Vec<(String, Vec<(String, String)>, f64)> {
+pub fn parse_exposition(text: &str) -> Vec<Sample> {
     let mut out = Vec::new();
     let mut typed = std::collections::HashSet::new();
     for line in text.lines() {
@@ -402,11 +405,7 @@ pub fn parse_exposition(text: &str) -> Vec<(String, Vec<(String, String)>, f64)>
 }
 
 /// The value of the sample `name{labels}` (labels given in any order; exact set).
-pub fn sample(
-    samples: &[(String, Vec<(String, String)>, f64)],
-    name: &str,
-    labels: &[(&str, &str)],
-) -> Option<f64> {
+pub fn sample(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     let mut want: Vec<(String, String)> = labels
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
