@@ -67,6 +67,7 @@ fn serve(path: &std::path::Path) -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let config = match hardline_collector::config::Config::load(path) {
         Ok(c) => c,

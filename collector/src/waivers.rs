@@ -259,6 +259,14 @@ expires = "2026-06-10T12:00:00Z"
     }
 
     #[test]
+    fn example_waivers_parse() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/waivers.example.toml"));
+        let w = Waivers::load(path, &["DOE".into()]).unwrap();
+        assert_eq!(w.list[0].id, "POAM-2026-0042");
+        assert!(w.list[0].selector.matches("x", "build-3.doe.example.gov"));
+    }
+
+    #[test]
     fn bad_waivers_are_refused_with_line() {
         let e = Waivers::parse(Path::new("w.toml"), TEXT, &["DOJ".into()]).unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");

@@ -219,3 +219,48 @@ expires = 2026-06-20
         Some(1.0)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_waivers_file() {
+    let w = |glob: &str| {
+        format!(
+            "[[waiver]]\nagency = \"DOE\"\nrule_id = \"ssh.root\"\nhost = \"{glob}\"\njustification = \"j\"\napprover = \"a\"\nexpires = 2026-12-31\n"
+        )
+    };
+    let env = Env::new(Setup {
+        waivers: Some(w("other-*")),
+        ..Default::default()
+    });
+    let now = START + DAY;
+    let c = env.start_at(Some(now));
+    let r = report("build-1", now - 60, &[("ssh.root", High, Fail)]);
+    assert_eq!(c.push_report(DOE_AGENT, &r).await.0, 201);
+    let compliant = |m: &[Sample]| {
+        sample(
+            m,
+            "hardline_hosts",
+            &[("agency", "DOE"), ("state", "compliant")],
+        )
+    };
+    assert_eq!(compliant(&parse_exposition(&c.metrics().await)), Some(0.0));
+    // An invalid file is refused and the old waivers stay.
+    std::fs::write(env.path().join("waivers.toml"), "[[waiver]]\nbogus = 1\n").unwrap();
+    std::process::Command::new("kill")
+        .args(["-HUP", &c.child.id().to_string()])
+        .status()
+        .unwrap();
+    std::fs::write(env.path().join("waivers.toml"), w("build-*")).unwrap();
+    std::process::Command::new("kill")
+        .args(["-HUP", &c.child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut ok = false;
+    for _ in 0..100 {
+        if compliant(&parse_exposition(&c.metrics().await)) == Some(1.0) {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(ok, "the reloaded waiver did not apply");
+}
