@@ -143,6 +143,24 @@ fn rss_kib(pid: u32) -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// CPU seconds (user + system) of a process.
+fn cpu_seconds(pid: &str) -> f64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = s.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// (user, system) CPU seconds of a process.
+fn cpu_split(pid: &str) -> (f64, f64) {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = s.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) / 100.0, ticks(12) / 100.0)
+}
+
 fn pct(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -189,8 +207,17 @@ async fn main() {
         ),
     )
     .unwrap();
+    if std::env::var_os("BENCH_MICRO").is_some() {
+        micro();
+        in_process(&config, token, &tpl_for_micro()).await;
+        return;
+    }
     let (mut p, _) = start(&config);
-    let client = reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    if std::env::var_os("BENCH_HTTP1").is_some() {
+        builder = builder.http1_only();
+    }
+    let client = builder
         .tls_certs_only([reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap()])
         .pool_max_idle_per_host(conc as usize * 2)
         .timeout(Duration::from_secs(60))
@@ -206,6 +233,8 @@ async fn main() {
     // 1. Throughput while filling the store with `hosts` hosts.
     let next = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
+    let pid = p.child.id().to_string();
+    let (c0, g0, split0) = (cpu_seconds(&pid), cpu_seconds("self"), cpu_split(&pid));
     let t = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..conc {
@@ -238,6 +267,17 @@ async fn main() {
         "ingest: {hosts} reports in {el:.1} s = {:.0} reports/s ({} errors)",
         hosts as f64 / el,
         errors.load(Ordering::Relaxed)
+    );
+    println!(
+        "  CPU per report: collector {:.2} ms, load generator {:.2} ms",
+        (cpu_seconds(&pid) - c0) * 1000.0 / hosts as f64,
+        (cpu_seconds("self") - g0) * 1000.0 / hosts as f64
+    );
+    let split1 = cpu_split(&pid);
+    println!(
+        "  collector user {:.2} ms, system {:.2} ms per report",
+        (split1.0 - split0.0) * 1000.0 / hosts as f64,
+        (split1.1 - split0.1) * 1000.0 / hosts as f64
     );
 
     // 2. Latency at a fixed rate (open loop), updating existing hosts.
@@ -330,6 +370,115 @@ async fn main() {
     let _ = p2.child.kill();
     let _ = p2.child.wait();
     drop(p);
+}
+
+fn tpl_for_micro() -> String {
+    template()
+}
+
+/// The whole ingest path in process (no HTTP, no TLS): CPU per report.
+async fn in_process(config: &std::path::Path, token: &str, tpl: &str) {
+    use tower::ServiceExt;
+    let cfg = hardline_collector::config::Config::load(config).unwrap();
+    let (app, _w) =
+        hardline_collector::App::open(cfg, hardline_collector::Clock::system()).unwrap();
+    let router = hardline_collector::api::ingest_router(app);
+    let n = 3000u64;
+    let bodies: Vec<Vec<u8>> = (0..n).map(|h| body(tpl, 1_000_000 + h)).collect();
+    let writer_cpu = || {
+        let mut total = 0.0;
+        for e in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+            let tid = e.file_name().to_string_lossy().to_string();
+            let comm =
+                std::fs::read_to_string(format!("/proc/self/task/{tid}/comm")).unwrap_or_default();
+            if comm.trim() == "hardline-writer" {
+                total += cpu_seconds(&format!("self/task/{tid}"));
+            }
+        }
+        total
+    };
+    let w0 = writer_cpu();
+    let c = cpu_seconds("self");
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    let bodies = Arc::new(std::sync::Mutex::new(bodies));
+    for _ in 0..64 {
+        let router = router.clone();
+        let bodies = bodies.clone();
+        let token = token.to_string();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let Some(b) = bodies.lock().unwrap().pop() else {
+                    return;
+                };
+                let req = axum::http::Request::post("/api/v1/reports")
+                    .header("authorization", format!("Bearer {token}"))
+                    .body(axum::body::Body::from(b))
+                    .unwrap();
+                let resp = router.clone().oneshot(req).await.unwrap();
+                assert!(resp.status().is_success());
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    println!(
+        "in process: {:.0} reports/s, {:.2} ms CPU per report",
+        n as f64 / t.elapsed().as_secs_f64(),
+        (cpu_seconds("self") - c) * 1000.0 / n as f64
+    );
+    println!(
+        "  of which writer thread {:.2} ms",
+        (writer_cpu() - w0) * 1000.0 / n as f64
+    );
+}
+
+/// Per-report CPU of the ingest steps, in process.
+fn micro() {
+    let tpl = template();
+    let bodies: Vec<Vec<u8>> = (0..2000).map(|h| body(&tpl, h)).collect();
+    let limits = hardline_collector::config::Limits::default();
+    let n = bodies.len() as f64;
+    let c = cpu_seconds("self");
+    let t = Instant::now();
+    let reports: Vec<Report> = bodies
+        .iter()
+        .map(|b| hardline_collector::validate::parse(b).unwrap())
+        .collect();
+    println!(
+        "parse: {:.1} us wall, {:.1} us CPU",
+        t.elapsed().as_secs_f64() * 1e6 / n,
+        (cpu_seconds("self") - c) * 1e6 / n
+    );
+    let c = cpu_seconds("self");
+    for b in &bodies {
+        let _: serde::de::IgnoredAny = serde_json::from_slice(b).unwrap();
+    }
+    println!(
+        "IgnoredAny: {:.1} us CPU",
+        (cpu_seconds("self") - c) * 1e6 / n
+    );
+    let c = cpu_seconds("self");
+    for b in &bodies {
+        let _: serde_json::Value = serde_json::from_slice(b).unwrap();
+    }
+    println!("Value: {:.1} us CPU", (cpu_seconds("self") - c) * 1e6 / n);
+    let t = Instant::now();
+    for r in &reports {
+        hardline_collector::validate::validate(r, &limits, now()).unwrap();
+    }
+    println!("validate: {:.1} us", t.elapsed().as_secs_f64() * 1e6 / n);
+    let t = Instant::now();
+    let mut total = 0;
+    for b in &bodies {
+        total += lz4_flex::compress_prepend_size(b).len();
+    }
+    println!(
+        "lz4: {:.1} us, ratio {:.1}",
+        t.elapsed().as_secs_f64() * 1e6 / n,
+        (n * bodies[0].len() as f64) / total as f64
+    );
 }
 
 fn dir_size(p: &std::path::Path) -> u64 {

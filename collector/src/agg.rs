@@ -139,6 +139,56 @@ pub struct DayPoint {
     pub stale: i64,
 }
 
+/// Hosts per (rule, severity, status), indexed directly (no hashing on the ingest path).
+#[derive(Debug, Clone, Default)]
+pub struct RuleCounts {
+    counts: Vec<[[i64; 4]; 4]>,
+    seen: Vec<u8>,
+}
+
+fn status_index(s: Status) -> usize {
+    match s {
+        Status::Pass => 0,
+        Status::Fail => 1,
+        Status::Error => 2,
+        Status::NotApplicable => 3,
+    }
+}
+
+impl RuleCounts {
+    /// Add `delta` hosts to (rule, sev, status).
+    pub fn add(&mut self, rule: u32, sev: u8, status: Status, delta: i64) {
+        let r = rule as usize;
+        if r >= self.counts.len() {
+            self.counts.resize(r + 1, [[0; 4]; 4]);
+            self.seen.resize(r + 1, 0);
+        }
+        let sev = usize::from(sev & 3);
+        self.counts[r][sev][status_index(status)] += delta;
+        self.seen[r] |= 1 << sev;
+    }
+
+    /// Hosts at (rule, sev, status).
+    pub fn get(&self, rule: u32, sev: u8, status: Status) -> i64 {
+        self.counts
+            .get(rule as usize)
+            .map_or(0, |c| c[usize::from(sev & 3)][status_index(status)])
+    }
+
+    /// Every (rule, severity) ever counted (exported, at 0 when no host has it now).
+    pub fn seen(&self) -> Vec<(u32, u8)> {
+        let mut out = Vec::new();
+        for (r, bits) in self.seen.iter().enumerate() {
+            for sev in 0..4u8 {
+                if bits & (1 << sev) != 0 {
+                    out.push((r as u32, sev));
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Aggregates of one agency.
 #[derive(Debug, Clone, Default)]
 pub struct AgencyAgg {
@@ -147,7 +197,7 @@ pub struct AgencyAgg {
     /// Hosts by class (index = `Class as usize`).
     pub counts: [i64; 3],
     /// Hosts per (rule index, severity, worst status).
-    pub rule_counts: HashMap<(u32, u8, Status), i64>,
+    pub rule_counts: RuleCounts,
     fresh: BTreeSet<(i64, u32)>,
     /// Accepted reports (persisted across restarts).
     pub received_total: u64,
@@ -268,9 +318,7 @@ impl Aggregates {
         };
         if rules_too {
             for c in h.results.iter() {
-                if let Some(n) = a.rule_counts.get_mut(&(c.rule, c.sev, worst(c.bits))) {
-                    *n -= 1;
-                }
+                a.rule_counts.add(c.rule, c.sev, worst(c.bits), -1);
             }
         }
         a.counts[h.class as usize] -= 1;
@@ -290,9 +338,7 @@ impl Aggregates {
         };
         if rules_too {
             for c in h.results.iter() {
-                *a.rule_counts
-                    .entry((c.rule, c.sev, worst(c.bits)))
-                    .or_insert(0) += 1;
+                a.rule_counts.add(c.rule, c.sev, worst(c.bits), 1);
             }
         }
         a.counts[class as usize] += 1;

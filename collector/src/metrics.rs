@@ -161,14 +161,15 @@ impl Collector for HardlineCollector {
                 }
                 let mut rows: Vec<(&str, u8, u32)> = a
                     .rule_counts
-                    .keys()
-                    .map(|k| (aggs.rule_name(k.0), k.1, k.0))
+                    .seen()
+                    .into_iter()
+                    .map(|(r, sev)| (aggs.rule_name(r), sev, r))
                     .collect();
                 rows.sort_unstable();
                 rows.dedup();
                 for (rule, sev, ridx) in rows {
                     for st in STATUSES {
-                        let n = a.rule_counts.get(&(ridx, sev, st)).copied().unwrap_or(0);
+                        let n = a.rule_counts.get(ridx, sev, st);
                         out[3].push(metric(
                             &[
                                 ("agency", name),

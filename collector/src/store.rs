@@ -359,7 +359,7 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
     let (mut priors, known_rules, rule_count) = {
         let aggs = app.lock_aggs();
         let mut priors: HashMap<String, Prior> = HashMap::new();
-        let mut rules: HashMap<String, u32> = HashMap::new();
+        let mut known: Vec<Vec<Option<u32>>> = Vec::with_capacity(batch.len());
         for j in &batch {
             if let Some(h) = aggs.host(&j.host_id) {
                 priors.insert(
@@ -370,13 +370,9 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
                     },
                 );
             }
-            for c in &j.results {
-                if let Some(i) = aggs.rule(&c.rule_id) {
-                    rules.insert(c.rule_id.clone(), i);
-                }
-            }
+            known.push(j.results.iter().map(|c| aggs.rule(&c.rule_id)).collect());
         }
-        (priors, rules, aggs.rules.len())
+        (priors, known, aggs.rules.len())
     };
     let max_rules = app.config.limits.max_rules;
     let history = i64::from(app.config.history_per_host);
@@ -397,8 +393,7 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
     let mut received: Vec<u32> = Vec::new();
     let mut answers: Vec<(Reply, Result<Outcome, Rejection>)> = Vec::with_capacity(batch.len());
 
-    for job in batch {
-        let j = job;
+    for (j, known) in batch.into_iter().zip(known_rules) {
         let prior = priors.get(&j.host_id).copied();
         if let Some(p) = prior {
             if p.agency != j.agency {
@@ -410,11 +405,8 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
         let rules_before = new_rules.len();
         let mut compact = Vec::with_capacity(j.results.len());
         let mut over = false;
-        for c in &j.results {
-            let idx = match known_rules
-                .get(&c.rule_id)
-                .or_else(|| new_rule_index.get(&c.rule_id))
-            {
+        for (c, k) in j.results.iter().zip(known) {
+            let idx = match k.as_ref().or_else(|| new_rule_index.get(&c.rule_id)) {
                 Some(&i) => i,
                 None => {
                     if rule_count + new_rules.len() >= max_rules {
@@ -489,15 +481,14 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
                     Compact::encode(&compact)
                 ])?;
             }
-            sp.prepare_cached(
-                "DELETE FROM reports WHERE report_id IN (SELECT report_id FROM reports WHERE host_id = ?1
-                 ORDER BY finished_at DESC, received_at DESC LIMIT -1 OFFSET ?2)",
-            )?
-            .execute(params![j.host_id, history])?;
-            sp.prepare_cached(
-                "UPDATE agencies SET reports_received = reports_received + 1 WHERE name = ?1",
-            )?
-            .execute([agency_name])?;
+            // A host seen for the first time has one report: nothing to prune.
+            if prior.is_some() {
+                sp.prepare_cached(
+                    "DELETE FROM reports WHERE report_id IN (SELECT report_id FROM reports WHERE host_id = ?1
+                     ORDER BY finished_at DESC, received_at DESC LIMIT -1 OFFSET ?2)",
+                )?
+                .execute(params![j.host_id, history])?;
+            }
             sp.commit()?;
             Ok(true)
         })();
@@ -537,7 +528,19 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
         }
     }
 
-    if let Err(e) = tx.commit() {
+    // The accepted-report counters, once per agency per batch.
+    let mut per_agency: HashMap<u32, i64> = HashMap::new();
+    for a in &received {
+        *per_agency.entry(*a).or_default() += 1;
+    }
+    let counted = per_agency.iter().try_for_each(|(a, n)| {
+        tx.prepare_cached(
+            "UPDATE agencies SET reports_received = reports_received + ?2 WHERE name = ?1",
+        )?
+        .execute(params![app.config.agencies[*a as usize].name.get_ref(), n])
+        .map(|_| ())
+    });
+    if let Err(e) = counted.and_then(|()| tx.commit()) {
         tracing::error!(error = %e, "Could not commit a batch.");
         for (reply, r) in answers {
             let r = match r {
