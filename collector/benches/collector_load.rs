@@ -253,8 +253,10 @@ async fn main() {
                 }
                 let b = body(&tpl, h);
                 let r = client.post(&url).bearer_auth(token).body(b).send().await;
-                if !matches!(r, Ok(ref r) if r.status().is_success()) {
-                    if errors.fetch_add(1, Ordering::Relaxed) < 5 {
+                if !matches!(r, Ok(ref r) if r.status().is_success())
+                    && errors.fetch_add(1, Ordering::Relaxed) < 5
+                {
+                    {
                         match r {
                             Ok(r) => eprintln!(
                                 "error: {} {}",
