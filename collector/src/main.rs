@@ -1,10 +1,106 @@
-//! hardline-collector: not built yet (issue 4). It says so instead of pretending.
+//! `hardline-collector`: parse arguments, run, map the result to an exit code
+//! (0 ok, 1 runtime failure, 2 usage or configuration error).
 
-fn main() -> std::process::ExitCode {
-    eprintln!(
-        "hardline-collector {}: not implemented yet; the report schema it will ingest is hardline_agent::report (schema_version {})",
-        env!("CARGO_PKG_VERSION"),
-        hardline_agent::report::SCHEMA_VERSION
-    );
-    std::process::ExitCode::from(2)
+use clap::{Parser, Subcommand};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "hardline-collector",
+    version,
+    about = "Collects hardline agent reports and exposes campaign metrics"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the collector.
+    Serve {
+        /// Configuration file (TOML).
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Read a token on standard input and print its SHA-256 (for the `sha256` config key).
+    HashToken,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::HashToken => {
+            let mut input = Vec::new();
+            if let Err(e) = std::io::stdin().read_to_end(&mut input) {
+                eprintln!("hardline-collector: error: cannot read standard input: {e}");
+                return ExitCode::from(1);
+            }
+            match hardline_collector::hash_token(&input) {
+                Ok(h) => {
+                    println!("{h}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("hardline-collector: error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Serve { config } => serve(&config),
+    }
+}
+
+fn serve(path: &std::path::Path) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let config = match hardline_collector::config::Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("hardline-collector: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let clock = match hardline_collector::Clock::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("hardline-collector: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("hardline-collector: error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(hardline_collector::server::serve(config, clock)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hardline-collector: error: {e}");
+            match e {
+                hardline_collector::StartError::Config(_) => ExitCode::from(2),
+                _ => ExitCode::from(1),
+            }
+        }
+    }
 }

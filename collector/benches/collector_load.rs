@@ -1,0 +1,504 @@
+//! Load generator for hardline-collector (a benchmark, not a test).
+//!
+//! Starts the real collector binary (release build) with TLS on loopback and a temp data
+//! dir (durable commits: WAL + synchronous=FULL), then measures over real HTTPS:
+//! 1. ingest throughput: `BENCH_HOSTS` reports (default 100,000) of 150 results each,
+//!    one per new host, from `BENCH_CONCURRENCY` connections (default 64);
+//! 2. latency at a fixed rate: `BENCH_RATE` reports/s (default 500) for `BENCH_SECONDS`
+//!    (default 10), open loop (sends are scheduled, not waiting for answers): p50/p99/max;
+//! 3. `/metrics` scrape time with all hosts stored (20 scrapes);
+//! 4. collector RSS (VmRSS and VmHWM);
+//! 5. restart time: SIGTERM, start, time until `/metrics` answers.
+//!
+//! Run: `cargo bench -p hardline-collector --bench collector_load`
+//! The generator shares the machine's cores with the collector: numbers are conservative.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark driver: abort loudly on setup errors
+
+use hardline_agent::report::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A report template with 150 results; `HOSTID` and the report id are substituted.
+fn template() -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(now() - 5).unwrap();
+    let results: Vec<RuleResult> = (0..150)
+        .map(|k| RuleResult {
+            rule_id: format!("area{}.rule_{k}", k / 10),
+            title: format!("Rule number {k} of the baseline must hold"),
+            severity: Severity::ALL[k % 4],
+            status: match k % 7 {
+                0 => Status::NotApplicable,
+                1 if k % 3 == 0 => Status::Fail,
+                _ => Status::Pass,
+            },
+            message: format!("setting {k} in /etc/example/{k}.conf:12 is \"no\", expected \"yes\""),
+            target: None,
+            evidence: vec![Evidence::at(format!("/etc/example/{k}.conf"), Some(12))
+                .observed("no")
+                .expected("yes")],
+            nist_800_53: vec!["CM-6".into(), "AC-6(2)".into()],
+            duration_seconds: 0.0002,
+        })
+        .collect();
+    let r = Report {
+        schema_version: SCHEMA_VERSION,
+        report_id: uuid::Uuid::nil(),
+        agent: AgentInfo {
+            name: "hardline-agent".into(),
+            version: "0.1.0".into(),
+        },
+        host: HostInfo {
+            id: "HOSTID".into(),
+            hostname: "HOSTID.bench.example.gov".into(),
+            os: OsInfo {
+                id: "debian".into(),
+                id_like: vec![],
+                version_id: "12".into(),
+                pretty_name: "Debian GNU/Linux 12 (bookworm)".into(),
+            },
+            root: "/".into(),
+        },
+        started_at: t,
+        finished_at: t,
+        policy: PolicyInfo {
+            sources: vec!["builtin:policies/baseline".into()],
+            rules: 150,
+        },
+        summary: Summary::of(&results),
+        results,
+    };
+    serde_json::to_string(&r).unwrap()
+}
+
+fn body(template: &str, host: u64) -> Vec<u8> {
+    template
+        .replacen(
+            "00000000-0000-0000-0000-000000000000",
+            &uuid::Uuid::new_v4().to_string(),
+            1,
+        )
+        .replace("HOSTID", &format!("bench-{host:07}"))
+        .into_bytes()
+}
+
+struct Proc {
+    child: Child,
+    ingest: String,
+    read: String,
+}
+
+fn start(config: &std::path::Path) -> (Proc, Duration) {
+    let t = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hardline-collector"))
+        .arg("serve")
+        .arg("--config")
+        .arg(config)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut urls = Vec::new();
+    for _ in 0..2 {
+        let l = lines.next().unwrap().unwrap();
+        urls.push(l.rsplit(' ').next().unwrap().to_string());
+    }
+    std::thread::spawn(move || for _ in lines {});
+    (
+        Proc {
+            child,
+            ingest: urls[0].clone(),
+            read: urls[1].clone(),
+        },
+        t.elapsed(),
+    )
+}
+
+fn rss_kib(pid: u32) -> (u64, u64) {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        s.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// CPU seconds (user + system) of a process.
+fn cpu_seconds(pid: &str) -> f64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = s.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// (user, system) CPU seconds of a process.
+fn cpu_split(pid: &str) -> (f64, f64) {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = s.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) / 100.0, ticks(12) / 100.0)
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    // `cargo bench` passes --bench; ignore arguments.
+    let hosts = env_or("BENCH_HOSTS", 100_000);
+    let conc = env_or("BENCH_CONCURRENCY", 64);
+    let rate = env_or("BENCH_RATE", 500);
+    let secs = env_or("BENCH_SECONDS", 10);
+    let dir = tempfile::Builder::new()
+        .prefix("collector-bench")
+        .tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| "/tmp".into()))
+        .unwrap();
+
+    // TLS material.
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    std::fs::write(dir.path().join("tls.crt"), cert.pem()).unwrap();
+    std::fs::write(dir.path().join("tls.key"), key.serialize_pem()).unwrap();
+    let token = "bench-agent-token";
+    let sha = hardline_collector::hash_token(token.as_bytes()).unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\nread_listen = \"127.0.0.1:0\"\ndata_dir = \"data\"\n\
+             tls_cert = \"tls.crt\"\ntls_key = \"tls.key\"\n[limits]\nrate_per_minute = 100000000\n\
+             [campaign]\nname = \"bench\"\nstart = \"2026-06-02T00:00:00Z\"\ndays = 30\n\
+             [[agency]]\nname = \"BENCH\"\ntokens = [{{ role = \"agent\", sha256 = \"{sha}\" }}]\n"
+        ),
+    )
+    .unwrap();
+    if std::env::var_os("BENCH_MICRO").is_some() {
+        micro();
+        in_process(&config, token, &tpl_for_micro()).await;
+        return;
+    }
+    let (mut p, _) = start(&config);
+    let mut builder = reqwest::Client::builder();
+    if std::env::var_os("BENCH_HTTP1").is_some() {
+        builder = builder.http1_only();
+    }
+    let client = builder
+        .tls_certs_only([reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap()])
+        .pool_max_idle_per_host(conc as usize * 2)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let url = format!("{}/api/v1/reports", p.ingest);
+    let tpl = Arc::new(template());
+    println!(
+        "report size: {} bytes JSON, 150 results; hosts {hosts}, concurrency {conc}",
+        body(&tpl, 0).len()
+    );
+
+    // 1. Throughput while filling the store with `hosts` hosts.
+    let next = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let pid = p.child.id().to_string();
+    let (c0, g0, split0) = (cpu_seconds(&pid), cpu_seconds("self"), cpu_split(&pid));
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..conc {
+        let (client, url, tpl, next, errors) = (
+            client.clone(),
+            url.clone(),
+            tpl.clone(),
+            next.clone(),
+            errors.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let h = next.fetch_add(1, Ordering::Relaxed);
+                if h >= hosts {
+                    return;
+                }
+                let b = body(&tpl, h);
+                let r = client.post(&url).bearer_auth(token).body(b).send().await;
+                if !matches!(r, Ok(ref r) if r.status().is_success())
+                    && errors.fetch_add(1, Ordering::Relaxed) < 5
+                {
+                    {
+                        match r {
+                            Ok(r) => eprintln!(
+                                "error: {} {}",
+                                r.status(),
+                                r.text().await.unwrap_or_default()
+                            ),
+                            Err(e) => eprintln!("error: {e:?}"),
+                        }
+                    }
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let el = t.elapsed().as_secs_f64();
+    println!(
+        "ingest: {hosts} reports in {el:.1} s = {:.0} reports/s ({} errors)",
+        hosts as f64 / el,
+        errors.load(Ordering::Relaxed)
+    );
+    println!(
+        "  CPU per report: collector {:.2} ms, load generator {:.2} ms",
+        (cpu_seconds(&pid) - c0) * 1000.0 / hosts as f64,
+        (cpu_seconds("self") - g0) * 1000.0 / hosts as f64
+    );
+    let split1 = cpu_split(&pid);
+    println!(
+        "  collector user {:.2} ms, system {:.2} ms per report",
+        (split1.0 - split0.0) * 1000.0 / hosts as f64,
+        (split1.1 - split0.1) * 1000.0 / hosts as f64
+    );
+
+    // 2. Latency at a fixed rate (open loop), updating existing hosts.
+    let total = rate * secs;
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
+    let start_t = Instant::now();
+    let mut handles = Vec::with_capacity(total as usize);
+    for i in 0..total {
+        let due = start_t + interval * i as u32;
+        tokio::time::sleep_until(due.into()).await;
+        let (client, url, tpl) = (client.clone(), url.clone(), tpl.clone());
+        handles.push(tokio::spawn(async move {
+            let b = body(&tpl, (i * 7919) % hosts.max(1));
+            let t = Instant::now();
+            let r = client.post(&url).bearer_auth(token).body(b).send().await;
+            let ok = matches!(r, Ok(ref r) if r.status().is_success());
+            (t.elapsed().as_secs_f64() * 1000.0, ok)
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut failed = 0;
+    for h in handles {
+        let (ms, ok) = h.await.unwrap();
+        if ok {
+            lat.push(ms);
+        } else {
+            failed += 1;
+        }
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "latency at {rate}/s for {secs} s: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({failed} failed)",
+        pct(&lat, 0.5),
+        pct(&lat, 0.99),
+        pct(&lat, 1.0)
+    );
+
+    // 3. Scrape time.
+    let mut scrape = Vec::new();
+    let mut size = 0;
+    for _ in 0..20 {
+        let t = Instant::now();
+        let text = client
+            .get(format!("{}/metrics", p.read))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        scrape.push(t.elapsed().as_secs_f64() * 1000.0);
+        size = text.len();
+    }
+    scrape.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "/metrics with {hosts} hosts: median {:.1} ms, max {:.1} ms, {size} bytes",
+        pct(&scrape, 0.5),
+        pct(&scrape, 1.0)
+    );
+
+    // 4. RSS.
+    let (rss, hwm) = rss_kib(p.child.id());
+    println!(
+        "collector RSS {:.0} MiB (peak {:.0} MiB); store {:.0} MiB",
+        rss as f64 / 1024.0,
+        hwm as f64 / 1024.0,
+        dir_size(&dir.path().join("data")) as f64 / 1048576.0
+    );
+
+    // 5. Restart.
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(p.child.id().to_string())
+        .status();
+    let _ = p.child.wait();
+    let t = Instant::now();
+    let (mut p2, listening) = start(&config);
+    let ok = client
+        .get(format!("{}/metrics", p2.read))
+        .send()
+        .await
+        .map(|r| r.status().is_success())
+        .unwrap_or(false);
+    println!(
+        "restart with {hosts} hosts: listening after {:.2} s, first scrape ok={ok} after {:.2} s; RSS {:.0} MiB",
+        listening.as_secs_f64(),
+        t.elapsed().as_secs_f64(),
+        rss_kib(p2.child.id()).0 as f64 / 1024.0
+    );
+    let _ = p2.child.kill();
+    let _ = p2.child.wait();
+    drop(p);
+}
+
+fn tpl_for_micro() -> String {
+    template()
+}
+
+/// The whole ingest path in process (no HTTP, no TLS): CPU per report.
+async fn in_process(config: &std::path::Path, token: &str, tpl: &str) {
+    use tower::ServiceExt;
+    let cfg = hardline_collector::config::Config::load(config).unwrap();
+    let (app, _w) =
+        hardline_collector::App::open(cfg, hardline_collector::Clock::system()).unwrap();
+    let router = hardline_collector::api::ingest_router(app);
+    let n = 3000u64;
+    let bodies: Vec<Vec<u8>> = (0..n).map(|h| body(tpl, 1_000_000 + h)).collect();
+    let writer_cpu = || {
+        let mut total = 0.0;
+        for e in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+            let tid = e.file_name().to_string_lossy().to_string();
+            let comm =
+                std::fs::read_to_string(format!("/proc/self/task/{tid}/comm")).unwrap_or_default();
+            if comm.trim() == "hardline-writer" {
+                total += cpu_seconds(&format!("self/task/{tid}"));
+            }
+        }
+        total
+    };
+    let w0 = writer_cpu();
+    let c = cpu_seconds("self");
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    let bodies = Arc::new(std::sync::Mutex::new(bodies));
+    for _ in 0..64 {
+        let router = router.clone();
+        let bodies = bodies.clone();
+        let token = token.to_string();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let Some(b) = bodies.lock().unwrap().pop() else {
+                    return;
+                };
+                let req = axum::http::Request::post("/api/v1/reports")
+                    .header("authorization", format!("Bearer {token}"))
+                    .body(axum::body::Body::from(b))
+                    .unwrap();
+                let resp = router.clone().oneshot(req).await.unwrap();
+                assert!(resp.status().is_success());
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    println!(
+        "in process: {:.0} reports/s, {:.2} ms CPU per report",
+        n as f64 / t.elapsed().as_secs_f64(),
+        (cpu_seconds("self") - c) * 1000.0 / n as f64
+    );
+    println!(
+        "  of which writer thread {:.2} ms",
+        (writer_cpu() - w0) * 1000.0 / n as f64
+    );
+}
+
+/// Per-report CPU of the ingest steps, in process.
+fn micro() {
+    let tpl = template();
+    let bodies: Vec<Vec<u8>> = (0..2000).map(|h| body(&tpl, h)).collect();
+    let limits = hardline_collector::config::Limits::default();
+    let n = bodies.len() as f64;
+    let c = cpu_seconds("self");
+    let t = Instant::now();
+    let reports: Vec<Report> = bodies
+        .iter()
+        .map(|b| hardline_collector::validate::parse(b).unwrap())
+        .collect();
+    println!(
+        "parse: {:.1} us wall, {:.1} us CPU",
+        t.elapsed().as_secs_f64() * 1e6 / n,
+        (cpu_seconds("self") - c) * 1e6 / n
+    );
+    let c = cpu_seconds("self");
+    for b in &bodies {
+        let _: serde::de::IgnoredAny = serde_json::from_slice(b).unwrap();
+    }
+    println!(
+        "IgnoredAny: {:.1} us CPU",
+        (cpu_seconds("self") - c) * 1e6 / n
+    );
+    let c = cpu_seconds("self");
+    for b in &bodies {
+        let _: serde_json::Value = serde_json::from_slice(b).unwrap();
+    }
+    println!("Value: {:.1} us CPU", (cpu_seconds("self") - c) * 1e6 / n);
+    let t = Instant::now();
+    for r in &reports {
+        hardline_collector::validate::validate(r, &limits, now()).unwrap();
+    }
+    println!("validate: {:.1} us", t.elapsed().as_secs_f64() * 1e6 / n);
+    let t = Instant::now();
+    let mut total = 0;
+    for b in &bodies {
+        total += lz4_flex::compress_prepend_size(b).len();
+    }
+    println!(
+        "lz4: {:.1} us, ratio {:.1}",
+        t.elapsed().as_secs_f64() * 1e6 / n,
+        (n * bodies[0].len() as f64) / total as f64
+    );
+}
+
+fn dir_size(p: &std::path::Path) -> u64 {
+    std::fs::read_dir(p)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,222 @@
+//! hardline-collector: the per-agency server. Agents push reports (`POST /api/v1/reports`),
+//! the collector stores them durably in an embedded SQLite store, keeps in-memory
+//! aggregates current on every commit, and exposes them as Prometheus metrics, a read API
+//! and a status page.
+//!
+//! Layout: [`config`] (the TOML file), [`auth`] (tokens, rate limits), [`validate`]
+//! (refusals and report checks), [`store`] (SQLite, group-commit writer), [`agg`]
+//! (aggregates), [`waivers`], [`metrics`] (the Prometheus collector), [`api`] (HTTP
+//! routes), [`server`] (listeners, TLS, signals).
+
+pub mod agg;
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod metrics;
+pub mod server;
+pub mod store;
+pub mod validate;
+pub mod waivers;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The collector's notion of "now" (Unix seconds).
+///
+/// TEST HOOK: when the environment variable `HARDLINE_NOW` is set (RFC 3339 or Unix
+/// seconds), the clock is frozen at that instant. Tests use it to check staleness, the
+/// burn-down and the projection across simulated days; production never sets it, and the
+/// collector logs a warning when it is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    fixed: Option<i64>,
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Clock {
+        Clock { fixed: None }
+    }
+
+    /// A clock frozen at `t`.
+    pub fn fixed(t: i64) -> Clock {
+        Clock { fixed: Some(t) }
+    }
+
+    /// The system clock, or the frozen one of `HARDLINE_NOW`.
+    pub fn from_env() -> Result<Clock, String> {
+        match std::env::var("HARDLINE_NOW") {
+            Ok(v) => {
+                let t = v
+                    .parse::<i64>()
+                    .ok()
+                    .map(Ok)
+                    .unwrap_or_else(|| config::parse_time(&v).map(|t| t.0))
+                    .map_err(|e| format!("HARDLINE_NOW: {e}"))?;
+                Ok(Clock::fixed(t))
+            }
+            Err(_) => Ok(Clock::system()),
+        }
+    }
+
+    /// Is this the frozen test clock?
+    pub fn is_fixed(&self) -> bool {
+        self.fixed.is_some()
+    }
+
+    /// Now, Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.fixed.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0)
+        })
+    }
+}
+
+/// A startup failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration (or the waivers file) is invalid: exit 2.
+    #[error("{0}")]
+    Config(#[from] config::ConfigError),
+    /// The store could not be opened.
+    #[error("{0}")]
+    Store(#[from] store::StoreError),
+    /// TLS material could not be loaded.
+    #[error("{0}")]
+    Tls(String),
+    /// A listener could not bind.
+    #[error("cannot listen on {addr}: {error}")]
+    Bind {
+        /// Address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// Anything else at startup.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Shared state of a running collector.
+pub struct App {
+    /// Configuration.
+    pub config: config::Config,
+    /// Clock.
+    pub clock: Clock,
+    /// Tokens.
+    pub tokens: auth::Tokens,
+    /// Rate limits per token.
+    pub limiter: auth::RateLimiter,
+    aggs: Mutex<agg::Aggregates>,
+    /// Refusals per reason (index = `Rejection::index`).
+    pub rejected: Vec<AtomicU64>,
+    writer: tokio::sync::mpsc::Sender<store::Job>,
+    reader: Mutex<rusqlite::Connection>,
+}
+
+impl App {
+    /// Open the store, rebuild the aggregates and start the writer thread.
+    pub fn open(
+        config: config::Config,
+        clock: Clock,
+    ) -> Result<(Arc<App>, std::thread::JoinHandle<()>), StartError> {
+        let names: Vec<String> = config
+            .agencies
+            .iter()
+            .map(|a| a.name.get_ref().clone())
+            .collect();
+        let waivers = match &config.waivers_file {
+            Some(p) => waivers::Waivers::load(p, &names)?,
+            None => waivers::Waivers::default(),
+        };
+        let now = clock.now();
+        let conn = store::open(&config.data_dir)?;
+        let started = std::time::Instant::now();
+        let mut aggs = agg::Aggregates::new(&config, waivers, now);
+        store::load(&conn, &mut aggs, now)?;
+        tracing::info!(
+            hosts = aggs.hosts.len(),
+            rules = aggs.rules.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "Rebuilt the aggregates from the store."
+        );
+        let reader = store::open_reader(&config.data_dir)?;
+        let tokens = auth::Tokens::new(&config.agencies);
+        let limiter = auth::RateLimiter::new(
+            tokens.len(),
+            config.limits.rate_per_minute,
+            config.rate_burst(),
+        );
+        let (tx, rx) = tokio::sync::mpsc::channel(4 * store::MAX_BATCH);
+        let app = Arc::new(App {
+            config,
+            clock,
+            tokens,
+            limiter,
+            aggs: Mutex::new(aggs),
+            rejected: validate::REASONS
+                .iter()
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            writer: tx,
+            reader: Mutex::new(reader),
+        });
+        let app2 = app.clone();
+        let handle = std::thread::Builder::new()
+            .name("hardline-writer".into())
+            .spawn(move || store::writer(conn, app2, rx))
+            .map_err(|e| StartError::Other(format!("cannot start the writer thread: {e}")))?;
+        Ok((app, handle))
+    }
+
+    /// The aggregates (a poisoned lock is recovered: the data stays consistent because
+    /// every mutation completes under the lock without panicking paths).
+    pub fn lock_aggs(&self) -> MutexGuard<'_, agg::Aggregates> {
+        match self.aggs.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// The read connection.
+    pub fn lock_reader(&self) -> MutexGuard<'_, rusqlite::Connection> {
+        match self.reader.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Count a refusal.
+    pub fn reject(&self, r: &validate::Rejection) {
+        if let Some(c) = self.rejected.get(r.index()) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Hand a job to the writer.
+    pub async fn submit(&self, job: store::Job) -> Result<(), validate::Rejection> {
+        self.writer
+            .send(job)
+            .await
+            .map_err(|_| validate::Rejection::Unavailable("the writer has stopped".into()))
+    }
+}
+
+/// `hardline-collector hash-token`: the SHA-256 hex of a token read from `input`, with
+/// one trailing newline (`\n` or `\r\n`) removed.
+pub fn hash_token(input: &[u8]) -> Result<String, String> {
+    let t = input
+        .strip_suffix(b"\n")
+        .map(|t| t.strip_suffix(b"\r").unwrap_or(t))
+        .unwrap_or(input);
+    if t.is_empty() {
+        return Err("empty token on standard input".into());
+    }
+    if t.iter().any(|b| b.is_ascii_whitespace()) {
+        return Err("the token contains whitespace; agents send it as one word".into());
+    }
+    Ok(auth::hex(&auth::sha256(t)))
+}

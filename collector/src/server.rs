@@ -1,0 +1,249 @@
+//! Listeners, TLS, signals.
+//!
+//! TLS is rustls with the aws-lc-rs provider passed explicitly (`builder_with_provider`),
+//! TLS 1.2 and 1.3 only, ALPN h2 and http/1.1. When `client_ca` is set the ingest listener
+//! requires client certificates chaining to it (mTLS); the read listener never does.
+//! Plain HTTP is used only when no certificate is configured, which the configuration
+//! allows only for loopback addresses.
+//!
+//! Startup prints one line per listener to standard output
+//! (`hardline-collector: ingest listening on https://127.0.0.1:8443`), so that scripts and
+//! tests can find ports chosen by the system (`:0`).
+
+use crate::config::{Config, TlsFiles};
+use crate::store::Job;
+use crate::{App, Clock, StartError};
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+
+/// Build the rustls server configuration.
+pub fn tls_config(files: &TlsFiles, client_auth: bool) -> Result<ServerConfig, StartError> {
+    let tls_err = |what: &str, path: &std::path::Path, e: &dyn std::fmt::Display| {
+        StartError::Tls(format!("{}: {what}: {e}", path.display()))
+    };
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+        .map_err(|e| tls_err("cannot read tls_cert", &files.cert, &e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| tls_err("invalid tls_cert", &files.cert, &e))?;
+    if certs.is_empty() {
+        return Err(tls_err("no certificate in tls_cert", &files.cert, &"empty"));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key)
+        .map_err(|e| tls_err("cannot read tls_key", &files.key, &e))?;
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| StartError::Tls(format!("TLS versions: {e}")))?;
+    let builder = match (&files.client_ca, client_auth) {
+        (Some(ca), true) => {
+            let mut roots = RootCertStore::empty();
+            for c in CertificateDer::pem_file_iter(ca)
+                .map_err(|e| tls_err("cannot read client_ca", ca, &e))?
+            {
+                let c = c.map_err(|e| tls_err("invalid client_ca", ca, &e))?;
+                roots
+                    .add(c)
+                    .map_err(|e| tls_err("invalid client_ca", ca, &e))?;
+            }
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| tls_err("client_ca", ca, &e))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        _ => builder.with_no_client_auth(),
+    };
+    let mut cfg = builder
+        .with_single_cert(certs, key)
+        .map_err(|e| tls_err("tls_cert/tls_key", &files.cert, &e))?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(cfg)
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    router: Router,
+    limit: Arc<Semaphore>,
+) {
+    loop {
+        let Ok(permit) = limit.clone().acquire_owned().await else {
+            return;
+        };
+        let (stream, _peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(error) => {
+                tracing::warn!(%error, "Accept failed.");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let svc = TowerToHyperService::new(router);
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(30));
+            let result = match tls {
+                Some(acceptor) => {
+                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
+                        .await
+                    {
+                        Ok(Ok(s)) => builder.serve_connection(TokioIo::new(s), svc).await,
+                        Ok(Err(error)) => {
+                            tracing::debug!(%error, "TLS handshake failed.");
+                            return;
+                        }
+                        Err(_) => return,
+                    }
+                }
+                None => builder.serve_connection(TokioIo::new(stream), svc).await,
+            };
+            if let Err(error) = result {
+                tracing::debug!(%error, "Connection ended with an error.");
+            }
+        });
+    }
+}
+
+async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|error| StartError::Bind { addr, error })
+}
+
+/// Run the collector until SIGTERM or SIGINT. SIGHUP reloads the waivers file.
+pub async fn serve(config: Config, clock: Clock) -> Result<(), StartError> {
+    if clock.is_fixed() {
+        tracing::warn!(
+            now = clock.now(),
+            "HARDLINE_NOW is set: the clock is frozen (test hook, never for production)."
+        );
+    }
+    let (ingest_tls, read_tls) = match &config.tls {
+        Some(files) => (
+            Some(TlsAcceptor::from(Arc::new(tls_config(files, true)?))),
+            Some(TlsAcceptor::from(Arc::new(tls_config(files, false)?))),
+        ),
+        None => (None, None),
+    };
+    let ingest_listener = bind(config.listen).await?;
+    let read_listener = bind(config.read_listen).await?;
+    let (app, writer) = App::open(config, clock)?;
+    let read = crate::api::read_router(app.clone())
+        .map_err(|e| StartError::Other(format!("metrics registry: {e}")))?;
+    let ingest = crate::api::ingest_router(app.clone());
+    {
+        let mut out = std::io::stdout().lock();
+        for (what, l, tls) in [
+            ("ingest", &ingest_listener, ingest_tls.is_some()),
+            ("read", &read_listener, read_tls.is_some()),
+        ] {
+            let addr = l
+                .local_addr()
+                .map_err(|e| StartError::Other(format!("local address: {e}")))?;
+            let scheme = if tls { "https" } else { "http" };
+            let _ = writeln!(
+                out,
+                "hardline-collector: {what} listening on {scheme}://{addr}"
+            );
+        }
+        let _ = out.flush();
+    }
+    let max = app.config.limits.max_connections;
+    let t1 = tokio::spawn(accept_loop(
+        ingest_listener,
+        ingest_tls,
+        ingest,
+        Arc::new(Semaphore::new(max)),
+    ));
+    let t2 = tokio::spawn(accept_loop(
+        read_listener,
+        read_tls,
+        read,
+        Arc::new(Semaphore::new(max)),
+    ));
+    // The burn-down snapshot: at start, then every snapshot_interval.
+    let snap_app = app.clone();
+    let period = Duration::from_secs(app.config.snapshot_interval.max(1) as u64);
+    let t3 = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tick.tick().await;
+            if snap_app.submit(Job::Snapshot(None)).await.is_err() {
+                return;
+            }
+        }
+    });
+
+    wait_for_shutdown(&app).await;
+    tracing::info!("Shutting down.");
+    t1.abort();
+    t2.abort();
+    t3.abort();
+    let _ = app.submit(Job::Shutdown).await;
+    let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn wait_for_shutdown(app: &Arc<App>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    ) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = term.recv() => return,
+            _ = int.recv() => return,
+            _ = hup.recv() => reload_waivers(app),
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_shutdown(_app: &Arc<App>) {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn reload_waivers(app: &App) {
+    let Some(path) = &app.config.waivers_file else {
+        return;
+    };
+    let names: Vec<String> = app
+        .config
+        .agencies
+        .iter()
+        .map(|a| a.name.get_ref().clone())
+        .collect();
+    match crate::waivers::Waivers::load(path, &names) {
+        Ok(w) => {
+            let n = w.list.len();
+            let now = app.clock.now();
+            app.lock_aggs().set_waivers(w, now);
+            tracing::info!(waivers = n, "Reloaded the waivers file.");
+        }
+        Err(error) => tracing::error!(%error, "Kept the previous waivers: the file is invalid."),
+    }
+}

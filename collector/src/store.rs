@@ -1,0 +1,593 @@
+//! The embedded SQLite store and its single writer thread (group commit).
+//!
+//! `data_dir/hardline.db`, WAL journal, `synchronous=FULL`: a transaction is on disk when
+//! `COMMIT` returns. One writer thread owns the write connection. It takes the first
+//! waiting job, then every job that arrived meanwhile (up to [`MAX_BATCH`]), runs them in
+//! ONE transaction (a savepoint per report, so one bad report does not sink the others),
+//! commits once (one fsync for the whole batch), then updates the in-memory aggregates and
+//! answers every request of the batch. While it commits, new requests queue up and form
+//! the next batch: under load the batch grows and the cost of an fsync is shared.
+//!
+//! Tables (schema version in `PRAGMA user_version`, migrations in [`MIGRATIONS`]):
+//! - `reports`: every accepted report (LZ4-compressed JSON as received), at most
+//!   `history_per_host` per host; its primary key `report_id` makes replays idempotent.
+//! - `hosts`: per host its owner agency, latest report id and times, and the collapsed
+//!   results (see [`crate::agg::Compact`]) from which aggregates are rebuilt on start.
+//! - `rules`: interned rule ids. `agencies`: accepted-report counters.
+//! - `daily`: the burn-down, one row per agency and UTC day (last counts of that day).
+
+use crate::agg::{Aggregates, Compact, DayPoint, HostUpdate};
+use crate::validate::{Collapsed, Rejection};
+use crate::App;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most reports in one transaction.
+pub const MAX_BATCH: usize = 512;
+
+/// Schema migrations; entry `i` moves `user_version` from `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE agencies (
+    name TEXT PRIMARY KEY,
+    reports_received INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE rules (
+    idx INTEGER PRIMARY KEY,
+    rule_id TEXT NOT NULL UNIQUE
+);
+CREATE TABLE hosts (
+    host_id TEXT PRIMARY KEY,
+    agency TEXT NOT NULL,
+    hostname TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    report_id TEXT NOT NULL,
+    finished_at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    results BLOB NOT NULL
+);
+CREATE TABLE reports (
+    report_id TEXT PRIMARY KEY,
+    host_id TEXT NOT NULL,
+    agency TEXT NOT NULL,
+    finished_at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE INDEX reports_by_host ON reports (host_id, finished_at, received_at);
+CREATE TABLE daily (
+    agency TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    compliant INTEGER NOT NULL,
+    noncompliant INTEGER NOT NULL,
+    stale INTEGER NOT NULL,
+    PRIMARY KEY (agency, day)
+);
+"#];
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The data directory could not be created.
+    #[error("cannot create data directory {path}: {error}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The database is from a newer collector.
+    #[error("the store has schema version {found}, newer than this collector's {known}: upgrade hardline-collector")]
+    TooNew {
+        /// Version on disk.
+        found: i64,
+        /// Newest known.
+        known: i64,
+    },
+}
+
+/// Open (creating and migrating) the store in `dir`.
+pub fn open(dir: &Path) -> Result<Connection, StoreError> {
+    std::fs::create_dir_all(dir).map_err(|error| StoreError::DataDir {
+        path: dir.display().to_string(),
+        error,
+    })?;
+    let mut conn = Connection::open(dir.join("hardline.db"))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "cache_size", -65536)?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// A second connection for reads (WAL readers do not block the writer).
+pub fn open_reader(dir: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(dir.join("hardline.db"))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "query_only", true)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if found > known {
+        return Err(StoreError::TooNew { found, known });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "Migrated the store.");
+    }
+    Ok(())
+}
+
+/// Rebuild the aggregates from the store.
+pub fn load(conn: &Connection, aggs: &mut Aggregates, now: i64) -> Result<(), StoreError> {
+    let names: HashMap<String, u32> = aggs
+        .agencies
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.name.clone(), i as u32))
+        .collect();
+    {
+        let mut ins = conn.prepare("INSERT OR IGNORE INTO agencies (name) VALUES (?1)")?;
+        for n in names.keys() {
+            ins.execute([n])?;
+        }
+    }
+    let mut stmt = conn.prepare("SELECT name, reports_received FROM agencies")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let name: String = r.get(0)?;
+        if let Some(&a) = names.get(&name) {
+            aggs.agencies[a as usize].received_total = r.get::<_, i64>(1)?.max(0) as u64;
+        }
+    }
+    let mut stmt = conn.prepare("SELECT idx, rule_id FROM rules ORDER BY idx")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let idx: i64 = r.get(0)?;
+        let id: String = r.get(1)?;
+        aggs.add_rule(idx as u32, &id);
+    }
+    let mut stmt = conn.prepare(
+        "SELECT host_id, agency, hostname, report_id, finished_at, received_at, results FROM hosts",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut skipped = 0u64;
+    while let Some(r) = rows.next()? {
+        let agency: String = r.get(1)?;
+        let Some(&a) = names.get(&agency) else {
+            skipped += 1;
+            continue;
+        };
+        let report_id: String = r.get(3)?;
+        let blob: Vec<u8> = r.get(6)?;
+        aggs.apply(
+            HostUpdate {
+                id: r.get(0)?,
+                hostname: r.get(2)?,
+                agency: a,
+                report_id: uuid::Uuid::parse_str(&report_id).unwrap_or_default(),
+                finished_at: r.get(4)?,
+                received_at: r.get(5)?,
+                results: Compact::decode(&blob),
+            },
+            now,
+        );
+    }
+    if skipped > 0 {
+        tracing::warn!(
+            hosts = skipped,
+            "Hosts of agencies no longer configured are kept in the store but not counted."
+        );
+    }
+    let mut stmt = conn.prepare(
+        "SELECT agency, day, at, compliant, noncompliant, stale FROM daily ORDER BY day",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut points = Vec::new();
+    while let Some(r) = rows.next()? {
+        let agency: String = r.get(0)?;
+        if let Some(&a) = names.get(&agency) {
+            points.push((
+                a as usize,
+                DayPoint {
+                    day: r.get(1)?,
+                    at: r.get(2)?,
+                    compliant: r.get(3)?,
+                    noncompliant: r.get(4)?,
+                    stale: r.get(5)?,
+                },
+            ));
+        }
+    }
+    aggs.record_daily(&points);
+    aggs.sweep(now);
+    Ok(())
+}
+
+/// What happened to an accepted report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stored; `latest` when it became the host's latest report (an older, late report
+    /// is kept in the history only).
+    Stored {
+        /// It is now the host's latest report.
+        latest: bool,
+    },
+    /// This `report_id` was already stored: nothing changed.
+    Duplicate,
+}
+
+/// Where a job's answer goes.
+pub type Reply = oneshot::Sender<Result<Outcome, Rejection>>;
+
+/// A validated report on its way to the store.
+#[derive(Debug)]
+pub struct IngestJob {
+    /// Agency from the token.
+    pub agency: u32,
+    /// Report id.
+    pub report_id: uuid::Uuid,
+    /// Host id.
+    pub host_id: String,
+    /// Hostname.
+    pub hostname: String,
+    /// `finished_at`.
+    pub finished_at: i64,
+    /// Receive time.
+    pub received_at: i64,
+    /// Collapsed results.
+    pub results: Vec<Collapsed>,
+    /// The body as received, LZ4-compressed.
+    pub body: Vec<u8>,
+    /// Where to answer.
+    pub reply: oneshot::Sender<Result<Outcome, Rejection>>,
+}
+
+/// Work for the writer thread.
+#[derive(Debug)]
+pub enum Job {
+    /// Store a report.
+    Ingest(Box<IngestJob>),
+    /// Write today's burn-down point; answer when done.
+    Snapshot(Option<oneshot::Sender<()>>),
+    /// Stop after the jobs already queued.
+    Shutdown,
+}
+
+/// The writer thread's loop. Returns when a `Shutdown` arrives or every sender is gone.
+pub fn writer(mut conn: Connection, app: Arc<App>, mut rx: mpsc::Receiver<Job>) {
+    loop {
+        let Some(first) = rx.blocking_recv() else {
+            return;
+        };
+        let mut batch = Vec::new();
+        let mut snapshot = Vec::new();
+        let mut shutdown = false;
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Ingest(j) => batch.push(*j),
+                Job::Snapshot(w) => snapshot.push(w),
+                Job::Shutdown => shutdown = true,
+            }
+            if batch.len() < MAX_BATCH && !shutdown {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !batch.is_empty() {
+            commit_batch(&mut conn, &app, batch);
+        }
+        if !snapshot.is_empty() || shutdown {
+            if let Err(error) = write_snapshot(&mut conn, &app) {
+                tracing::error!(%error, "Could not write the daily snapshot.");
+            }
+            for w in snapshot.into_iter().flatten() {
+                let _ = w.send(());
+            }
+        }
+        if shutdown {
+            // Answer what is still queued rather than dropping it silently.
+            rx.close();
+            let mut rest = Vec::new();
+            while let Ok(job) = rx.try_recv() {
+                if let Job::Ingest(j) = job {
+                    rest.push(*j);
+                }
+            }
+            if !rest.is_empty() {
+                commit_batch(&mut conn, &app, rest);
+            }
+            return;
+        }
+    }
+}
+
+fn write_snapshot(conn: &mut Connection, app: &App) -> Result<(), rusqlite::Error> {
+    let now = app.clock.now();
+    let points = {
+        let mut aggs = app.lock_aggs();
+        aggs.sweep(now);
+        aggs.daily_points(now)
+    };
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO daily (agency, day, at, compliant, noncompliant, stale) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (agency, day) DO UPDATE SET at = excluded.at, compliant = excluded.compliant,
+             noncompliant = excluded.noncompliant, stale = excluded.stale",
+        )?;
+        for (a, p) in &points {
+            let name = &app.config.agencies[*a].name;
+            stmt.execute(params![
+                name.get_ref(),
+                p.day,
+                p.at,
+                p.compliant,
+                p.noncompliant,
+                p.stale
+            ])?;
+        }
+    }
+    tx.commit()?;
+    app.lock_aggs().record_daily(&points);
+    Ok(())
+}
+
+/// What the batch needs to know about a host before writing.
+#[derive(Clone, Copy)]
+struct Prior {
+    agency: u32,
+    finished_at: i64,
+}
+
+fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
+    let now = app.clock.now();
+    // Look up owners and rule indexes under one short lock.
+    let (mut priors, known_rules, rule_count) = {
+        let aggs = app.lock_aggs();
+        let mut priors: HashMap<String, Prior> = HashMap::new();
+        let mut known: Vec<Vec<Option<u32>>> = Vec::with_capacity(batch.len());
+        for j in &batch {
+            if let Some(h) = aggs.host(&j.host_id) {
+                priors.insert(
+                    j.host_id.clone(),
+                    Prior {
+                        agency: h.agency,
+                        finished_at: h.finished_at,
+                    },
+                );
+            }
+            known.push(j.results.iter().map(|c| aggs.rule(&c.rule_id)).collect());
+        }
+        (priors, known, aggs.rules.len())
+    };
+    let max_rules = app.config.limits.max_rules;
+    let history = i64::from(app.config.history_per_host);
+
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            tracing::error!(error = %e, "Could not begin a transaction.");
+            for j in batch {
+                let _ = j.reply.send(Err(Rejection::Unavailable(e.to_string())));
+            }
+            return;
+        }
+    };
+    let mut new_rules: Vec<String> = Vec::new();
+    let mut new_rule_index: HashMap<String, u32> = HashMap::new();
+    let mut updates: Vec<HostUpdate> = Vec::new();
+    let mut received: Vec<u32> = Vec::new();
+    let mut answers: Vec<(Reply, Result<Outcome, Rejection>)> = Vec::with_capacity(batch.len());
+
+    for (j, known) in batch.into_iter().zip(known_rules) {
+        let prior = priors.get(&j.host_id).copied();
+        if let Some(p) = prior {
+            if p.agency != j.agency {
+                answers.push((j.reply, Err(Rejection::HostOwned)));
+                continue;
+            }
+        }
+        // Rule indexes, interning new rule ids.
+        let rules_before = new_rules.len();
+        let mut compact = Vec::with_capacity(j.results.len());
+        let mut over = false;
+        for (c, k) in j.results.iter().zip(known) {
+            let idx = match k.as_ref().or_else(|| new_rule_index.get(&c.rule_id)) {
+                Some(&i) => i,
+                None => {
+                    if rule_count + new_rules.len() >= max_rules {
+                        over = true;
+                        break;
+                    }
+                    let i = (rule_count + new_rules.len()) as u32;
+                    new_rules.push(c.rule_id.clone());
+                    new_rule_index.insert(c.rule_id.clone(), i);
+                    i
+                }
+            };
+            compact.push(Compact {
+                rule: idx,
+                sev: crate::validate::sev_u8(c.severity),
+                bits: c.bits,
+            });
+        }
+        let forget_rules = |new_rules: &mut Vec<String>, idx: &mut HashMap<String, u32>| {
+            for r in new_rules.drain(rules_before..) {
+                idx.remove(&r);
+            }
+        };
+        if over {
+            forget_rules(&mut new_rules, &mut new_rule_index);
+            answers.push((j.reply, Err(Rejection::TooManyRules)));
+            continue;
+        }
+        let latest = prior.is_none_or(|p| j.finished_at >= p.finished_at);
+        let agency_name = app.config.agencies[j.agency as usize].name.get_ref();
+        let result = (|| -> Result<bool, rusqlite::Error> {
+            let sp = tx.savepoint()?;
+            let inserted = sp
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO reports (report_id, host_id, agency, finished_at, received_at, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    j.report_id.to_string(),
+                    j.host_id,
+                    agency_name,
+                    j.finished_at,
+                    j.received_at,
+                    j.body
+                ])?;
+            if inserted == 0 {
+                return Ok(false);
+            }
+            {
+                let mut ins =
+                    sp.prepare_cached("INSERT INTO rules (idx, rule_id) VALUES (?1, ?2)")?;
+                for (k, r) in new_rules[rules_before..].iter().enumerate() {
+                    ins.execute(params![(rule_count + rules_before + k) as i64, r])?;
+                }
+            }
+            if latest {
+                sp.prepare_cached(
+                    "INSERT INTO hosts (host_id, agency, hostname, first_seen, report_id, finished_at, received_at, results)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT (host_id) DO UPDATE SET hostname = excluded.hostname,
+                       report_id = excluded.report_id, finished_at = excluded.finished_at,
+                       received_at = excluded.received_at, results = excluded.results",
+                )?
+                .execute(params![
+                    j.host_id,
+                    agency_name,
+                    j.hostname,
+                    j.received_at,
+                    j.report_id.to_string(),
+                    j.finished_at,
+                    j.received_at,
+                    Compact::encode(&compact)
+                ])?;
+            }
+            // A host seen for the first time has one report: nothing to prune.
+            if prior.is_some() {
+                sp.prepare_cached(
+                    "DELETE FROM reports WHERE report_id IN (SELECT report_id FROM reports WHERE host_id = ?1
+                     ORDER BY finished_at DESC, received_at DESC LIMIT -1 OFFSET ?2)",
+                )?
+                .execute(params![j.host_id, history])?;
+            }
+            sp.commit()?;
+            Ok(true)
+        })();
+        match result {
+            Ok(true) => {
+                priors.insert(
+                    j.host_id.clone(),
+                    Prior {
+                        agency: j.agency,
+                        finished_at: prior
+                            .map_or(j.finished_at, |p| p.finished_at.max(j.finished_at)),
+                    },
+                );
+                if latest {
+                    updates.push(HostUpdate {
+                        id: j.host_id,
+                        hostname: j.hostname,
+                        agency: j.agency,
+                        report_id: j.report_id,
+                        finished_at: j.finished_at,
+                        received_at: j.received_at,
+                        results: compact,
+                    });
+                }
+                received.push(j.agency);
+                answers.push((j.reply, Ok(Outcome::Stored { latest })));
+            }
+            Ok(false) => {
+                forget_rules(&mut new_rules, &mut new_rule_index);
+                answers.push((j.reply, Ok(Outcome::Duplicate)));
+            }
+            Err(e) => {
+                forget_rules(&mut new_rules, &mut new_rule_index);
+                tracing::error!(error = %e, report_id = %j.report_id, "Could not store a report.");
+                answers.push((j.reply, Err(Rejection::Unavailable(e.to_string()))));
+            }
+        }
+    }
+
+    // The accepted-report counters, once per agency per batch.
+    let mut per_agency: HashMap<u32, i64> = HashMap::new();
+    for a in &received {
+        *per_agency.entry(*a).or_default() += 1;
+    }
+    let counted = per_agency.iter().try_for_each(|(a, n)| {
+        tx.prepare_cached(
+            "UPDATE agencies SET reports_received = reports_received + ?2 WHERE name = ?1",
+        )?
+        .execute(params![app.config.agencies[*a as usize].name.get_ref(), n])
+        .map(|_| ())
+    });
+    if let Err(e) = counted.and_then(|()| tx.commit()) {
+        tracing::error!(error = %e, "Could not commit a batch.");
+        for (reply, r) in answers {
+            let r = match r {
+                Ok(_) => Err(Rejection::Unavailable(e.to_string())),
+                Err(x) => Err(x),
+            };
+            let _ = reply.send(r);
+        }
+        return;
+    }
+    {
+        let mut aggs = app.lock_aggs();
+        for (k, r) in new_rules.iter().enumerate() {
+            aggs.add_rule((rule_count + k) as u32, r);
+        }
+        for u in updates {
+            aggs.apply(u, now);
+        }
+        for a in received {
+            if let Some(agg) = aggs.agencies.get_mut(a as usize) {
+                agg.received_total += 1;
+            }
+        }
+    }
+    for (reply, r) in answers {
+        let _ = reply.send(r);
+    }
+}
+
+/// The stored body of `report_id` (decompressed JSON).
+pub fn report_body(conn: &Connection, report_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    let blob: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT body FROM reports WHERE report_id = ?1",
+            [report_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(blob.and_then(|b| lz4_flex::decompress_size_prepended(&b).ok()))
+}
+
+/// A host's stored reports, newest first: `(report_id, finished_at, received_at)`.
+pub fn history(conn: &Connection, host_id: &str) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT report_id, finished_at, received_at FROM reports WHERE host_id = ?1
+         ORDER BY finished_at DESC, received_at DESC",
+    )?;
+    let rows = stmt.query_map([host_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}

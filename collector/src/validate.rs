@@ -1,0 +1,478 @@
+//! Refusals and report validation.
+//!
+//! A report is parsed with the agent's own types (`hardline_agent::report::Report`) and
+//! then checked: schema version, required fields, sizes of strings and arrays, a summary
+//! that agrees with the results, timestamps that are not absurd. Anything wrong is a
+//! [`Rejection`], which knows its HTTP status and its short `reason` (the label of
+//! `hardline_reports_rejected_total`). Nothing is guessed or repaired.
+
+use crate::config::Limits;
+use hardline_agent::report::{Report, Severity, Status, Summary, SCHEMA_VERSION};
+use std::collections::HashSet;
+
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// No `Authorization: Bearer` header (401).
+    MissingToken,
+    /// A token that is not configured (401).
+    UnknownToken,
+    /// A token whose role may not do this (403).
+    WrongRole,
+    /// The host id already belongs to another agency (403).
+    HostOwned,
+    /// The body is larger than `limits.max_body_bytes` (413).
+    TooLarge,
+    /// The token is over its rate (429), with seconds to wait.
+    RateLimited(u64),
+    /// The body is not a report (400).
+    MalformedJson(String),
+    /// `schema_version` is not 1 (400).
+    SchemaVersion(String),
+    /// A field is missing, too long, or inconsistent (400).
+    InvalidReport(String),
+    /// A timestamp is in the future beyond the allowed skew, or absurd (400).
+    BadTimestamp(String),
+    /// Accepting the report would exceed `limits.max_rules` distinct rule ids (400).
+    TooManyRules,
+    /// The store could not commit (503); the client should retry.
+    Unavailable(String),
+}
+
+/// Every `reason` label value, so each is exported at 0.
+pub const REASONS: [&str; 12] = [
+    "missing_token",
+    "unknown_token",
+    "wrong_role",
+    "host_owned_by_other_agency",
+    "too_large",
+    "rate_limited",
+    "malformed_json",
+    "schema_version",
+    "invalid_report",
+    "bad_timestamp",
+    "too_many_rules",
+    "unavailable",
+];
+
+impl Rejection {
+    /// Index into [`REASONS`].
+    pub fn index(&self) -> usize {
+        match self {
+            Rejection::MissingToken => 0,
+            Rejection::UnknownToken => 1,
+            Rejection::WrongRole => 2,
+            Rejection::HostOwned => 3,
+            Rejection::TooLarge => 4,
+            Rejection::RateLimited(_) => 5,
+            Rejection::MalformedJson(_) => 6,
+            Rejection::SchemaVersion(_) => 7,
+            Rejection::InvalidReport(_) => 8,
+            Rejection::BadTimestamp(_) => 9,
+            Rejection::TooManyRules => 10,
+            Rejection::Unavailable(_) => 11,
+        }
+    }
+
+    /// The short machine-readable reason.
+    pub fn reason(&self) -> &'static str {
+        REASONS[self.index()]
+    }
+
+    /// HTTP status code.
+    pub fn status(&self) -> u16 {
+        match self {
+            Rejection::MissingToken | Rejection::UnknownToken => 401,
+            Rejection::WrongRole | Rejection::HostOwned => 403,
+            Rejection::TooLarge => 413,
+            Rejection::RateLimited(_) => 429,
+            Rejection::Unavailable(_) => 503,
+            _ => 400,
+        }
+    }
+
+    /// A sentence for the client.
+    pub fn message(&self) -> String {
+        match self {
+            Rejection::MissingToken => "missing Authorization: Bearer token".into(),
+            Rejection::UnknownToken => "unknown token".into(),
+            Rejection::WrongRole => "this token's role does not allow this request".into(),
+            Rejection::HostOwned => "this host id already reports under another agency".into(),
+            Rejection::TooLarge => "request body too large".into(),
+            Rejection::RateLimited(s) => format!("rate limit exceeded; retry in {s} s"),
+            Rejection::MalformedJson(m) => format!("malformed report: {m}"),
+            Rejection::SchemaVersion(m) => m.clone(),
+            Rejection::InvalidReport(m) => format!("invalid report: {m}"),
+            Rejection::BadTimestamp(m) => format!("bad timestamp: {m}"),
+            Rejection::TooManyRules => {
+                "too many distinct rule ids on this collector (limits.max_rules)".into()
+            }
+            Rejection::Unavailable(m) => format!("store unavailable: {m}; retry later"),
+        }
+    }
+}
+
+/// Status bits in a collapsed per-rule result.
+pub const BIT_PASS: u8 = 1;
+/// `fail` present.
+pub const BIT_FAIL: u8 = 2;
+/// `error` present.
+pub const BIT_ERROR: u8 = 4;
+/// `not_applicable` present.
+pub const BIT_NA: u8 = 8;
+
+/// Status bit of `s`.
+pub fn status_bit(s: Status) -> u8 {
+    match s {
+        Status::Pass => BIT_PASS,
+        Status::Fail => BIT_FAIL,
+        Status::Error => BIT_ERROR,
+        Status::NotApplicable => BIT_NA,
+    }
+}
+
+/// The status a host counts under for a rule with several results (per-target rules):
+/// the worst one: fail, then error, then pass, then not_applicable.
+pub fn worst(bits: u8) -> Status {
+    if bits & BIT_FAIL != 0 {
+        Status::Fail
+    } else if bits & BIT_ERROR != 0 {
+        Status::Error
+    } else if bits & BIT_PASS != 0 {
+        Status::Pass
+    } else {
+        Status::NotApplicable
+    }
+}
+
+/// Severity as a byte and back.
+pub fn sev_u8(s: Severity) -> u8 {
+    s as u8
+}
+
+/// Inverse of [`sev_u8`].
+pub fn sev_from(b: u8) -> Severity {
+    Severity::ALL
+        .get(usize::from(b))
+        .copied()
+        .unwrap_or(Severity::Critical)
+}
+
+/// One rule's results on one host, collapsed: highest severity, set of statuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collapsed {
+    /// Rule id.
+    pub rule_id: String,
+    /// Highest severity among its results.
+    pub severity: Severity,
+    /// `BIT_*` of the statuses present.
+    pub bits: u8,
+}
+
+/// Parse `body` as a report. Errors say what is wrong.
+pub fn parse(body: &[u8]) -> Result<Report, Rejection> {
+    match serde_json::from_slice::<Report>(body) {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            // Say "wrong schema_version" rather than "missing field" for a future format.
+            #[derive(serde::Deserialize)]
+            struct Probe {
+                schema_version: Option<serde_json::Value>,
+            }
+            if let Ok(Probe {
+                schema_version: Some(v),
+            }) = serde_json::from_slice::<Probe>(body)
+            {
+                if v != SCHEMA_VERSION {
+                    return Err(Rejection::SchemaVersion(format!(
+                        "unsupported schema_version {v}; this collector accepts {SCHEMA_VERSION}"
+                    )));
+                }
+            }
+            Err(Rejection::MalformedJson(e.to_string()))
+        }
+    }
+}
+
+fn check_str(field: &str, s: &str, max: usize, required: bool) -> Result<(), Rejection> {
+    if required && s.trim().is_empty() {
+        return Err(Rejection::InvalidReport(format!("{field} is empty")));
+    }
+    if s.len() > max {
+        return Err(Rejection::InvalidReport(format!(
+            "{field} is {} bytes, more than {max}",
+            s.len()
+        )));
+    }
+    Ok(())
+}
+
+fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | ':')
+}
+
+/// Validate a parsed report against `limits` at time `now` (Unix seconds), and collapse
+/// its results per rule.
+pub fn validate(r: &Report, limits: &Limits, now: i64) -> Result<Vec<Collapsed>, Rejection> {
+    if r.schema_version != SCHEMA_VERSION {
+        return Err(Rejection::SchemaVersion(format!(
+            "unsupported schema_version {}; this collector accepts {SCHEMA_VERSION}",
+            r.schema_version
+        )));
+    }
+    if r.report_id.is_nil() {
+        return Err(Rejection::InvalidReport("report_id is the nil UUID".into()));
+    }
+    check_str("host.id", &r.host.id, 128, true)?;
+    if !r.host.id.chars().all(is_id_char) {
+        return Err(Rejection::InvalidReport(
+            "host.id may contain only A-Z a-z 0-9 _ . - :".into(),
+        ));
+    }
+    check_str("host.hostname", &r.host.hostname, 255, true)?;
+    if r.host.hostname.chars().any(char::is_control) {
+        return Err(Rejection::InvalidReport(
+            "host.hostname contains control characters".into(),
+        ));
+    }
+    let max = limits.max_string_bytes;
+    for (f, s) in [
+        ("host.os.id", &r.host.os.id),
+        ("host.os.version_id", &r.host.os.version_id),
+        ("host.os.pretty_name", &r.host.os.pretty_name),
+        ("host.root", &r.host.root),
+        ("agent.name", &r.agent.name),
+        ("agent.version", &r.agent.version),
+    ] {
+        check_str(f, s, max, false)?;
+    }
+    if r.host.os.id_like.len() > 64 || r.policy.sources.len() > 1024 {
+        return Err(Rejection::InvalidReport(
+            "host.os.id_like or policy.sources has too many entries".into(),
+        ));
+    }
+    for s in r.host.os.id_like.iter().chain(&r.policy.sources) {
+        check_str("host.os.id_like/policy.sources entry", s, max, false)?;
+    }
+
+    // Timestamps.
+    let started = r.started_at.unix_timestamp();
+    let finished = r.finished_at.unix_timestamp();
+    if finished > now + limits.max_future_skew {
+        return Err(Rejection::BadTimestamp(format!(
+            "finished_at {} is in the future (collector time {})",
+            r.finished_at,
+            fmt_time(now)
+        )));
+    }
+    if finished < 946_684_800 {
+        return Err(Rejection::BadTimestamp(format!(
+            "finished_at {} is before 2000",
+            r.finished_at
+        )));
+    }
+    if started > finished || finished - started > 86400 {
+        return Err(Rejection::BadTimestamp(
+            "started_at must be before finished_at and within a day of it".into(),
+        ));
+    }
+
+    // Results.
+    if r.results.len() > limits.max_results {
+        return Err(Rejection::InvalidReport(format!(
+            "{} results, more than {}",
+            r.results.len(),
+            limits.max_results
+        )));
+    }
+    if Summary::of(&r.results) != r.summary {
+        return Err(Rejection::InvalidReport(
+            "summary does not match the results".into(),
+        ));
+    }
+    let mut seen: HashSet<(&str, Option<&str>)> = HashSet::with_capacity(r.results.len());
+    let mut collapsed: Vec<Collapsed> = Vec::with_capacity(r.results.len());
+    let mut index: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(r.results.len());
+    for (i, res) in r.results.iter().enumerate() {
+        if res.rule_id.is_empty() || res.rule_id.len() > 128 || !res.rule_id.chars().all(is_id_char)
+        {
+            return Err(Rejection::InvalidReport(format!(
+                "results[{i}].rule_id must be 1-128 characters of A-Z a-z 0-9 _ . - :"
+            )));
+        }
+        check_str("results[].title", &res.title, max, false)?;
+        check_str("results[].message", &res.message, max, false)?;
+        if let Some(t) = &res.target {
+            check_str("results[].target", t, max, true)?;
+        }
+        if res.evidence.len() > limits.max_evidence || res.nist_800_53.len() > 256 {
+            return Err(Rejection::InvalidReport(format!(
+                "results[{i}] has too many evidence or nist_800_53 entries"
+            )));
+        }
+        for e in &res.evidence {
+            for s in [&e.path, &e.observed, &e.expected, &e.context]
+                .into_iter()
+                .flatten()
+            {
+                check_str("results[].evidence field", s, max, false)?;
+            }
+        }
+        for n in &res.nist_800_53 {
+            check_str("results[].nist_800_53 entry", n, 64, false)?;
+        }
+        if !res.duration_seconds.is_finite() || res.duration_seconds < 0.0 {
+            return Err(Rejection::InvalidReport(format!(
+                "results[{i}].duration_seconds must be a non-negative number"
+            )));
+        }
+        if !seen.insert((res.rule_id.as_str(), res.target.as_deref())) {
+            return Err(Rejection::InvalidReport(format!(
+                "results[{i}]: rule {} appears twice for the same target",
+                res.rule_id
+            )));
+        }
+        match index.get(res.rule_id.as_str()) {
+            Some(&j) => {
+                let c = &mut collapsed[j];
+                c.bits |= status_bit(res.status);
+                c.severity = c.severity.max(res.severity);
+            }
+            None => {
+                index.insert(&res.rule_id, collapsed.len());
+                collapsed.push(Collapsed {
+                    rule_id: res.rule_id.clone(),
+                    severity: res.severity,
+                    bits: status_bit(res.status),
+                });
+            }
+        }
+    }
+    Ok(collapsed)
+}
+
+/// RFC 3339 of Unix seconds (for messages and JSON).
+pub fn fmt_time(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hardline_agent::report::*;
+
+    pub(crate) fn report(now: i64) -> Report {
+        let t = time::OffsetDateTime::from_unix_timestamp(now - 10).unwrap();
+        let results = vec![
+            RuleResult {
+                rule_id: "ssh.root".into(),
+                title: "t".into(),
+                severity: Severity::High,
+                status: Status::Fail,
+                message: "m".into(),
+                target: None,
+                evidence: vec![],
+                nist_800_53: vec![],
+                duration_seconds: 0.0,
+            },
+            RuleResult {
+                rule_id: "tls.version".into(),
+                title: "t".into(),
+                severity: Severity::Low,
+                status: Status::Pass,
+                message: "m".into(),
+                target: Some("a:443".into()),
+                evidence: vec![],
+                nist_800_53: vec![],
+                duration_seconds: 0.0,
+            },
+            RuleResult {
+                rule_id: "tls.version".into(),
+                title: "t".into(),
+                severity: Severity::Medium,
+                status: Status::Error,
+                message: "m".into(),
+                target: Some("b:443".into()),
+                evidence: vec![],
+                nist_800_53: vec![],
+                duration_seconds: 0.0,
+            },
+        ];
+        Report {
+            schema_version: 1,
+            report_id: uuid::Uuid::from_u128(7),
+            agent: AgentInfo::default(),
+            host: HostInfo {
+                id: "h1".into(),
+                hostname: "h1.example.gov".into(),
+                ..HostInfo::default()
+            },
+            started_at: t,
+            finished_at: t,
+            policy: PolicyInfo::default(),
+            summary: Summary::of(&results),
+            results,
+        }
+    }
+
+    #[test]
+    fn good_report_collapses_per_rule() {
+        let now = 1_780_000_000;
+        let c = validate(&report(now), &Limits::default(), now).unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[1].severity, Severity::Medium);
+        assert_eq!(c[1].bits, BIT_PASS | BIT_ERROR);
+        assert_eq!(worst(c[1].bits), Status::Error);
+    }
+
+    #[test]
+    fn refusals() {
+        let now = 1_780_000_000;
+        let l = Limits::default();
+        let mut r = report(now);
+        r.summary.pass += 1;
+        assert_eq!(
+            validate(&r, &l, now).unwrap_err().reason(),
+            "invalid_report"
+        );
+        let mut r = report(now);
+        r.finished_at = time::OffsetDateTime::from_unix_timestamp(now + 3600).unwrap();
+        assert_eq!(validate(&r, &l, now).unwrap_err().reason(), "bad_timestamp");
+        let mut r = report(now);
+        r.host.id = "a/b".into();
+        assert_eq!(
+            validate(&r, &l, now).unwrap_err().reason(),
+            "invalid_report"
+        );
+        let mut r = report(now);
+        r.results[2].target = Some("a:443".into());
+        assert_eq!(
+            validate(&r, &l, now).unwrap_err().reason(),
+            "invalid_report"
+        );
+        let mut v = serde_json::to_value(report(now)).unwrap();
+        v["schema_version"] = 2.into();
+        let body = serde_json::to_vec(&v).unwrap();
+        let e = parse(&body)
+            .and_then(|r| validate(&r, &l, now))
+            .unwrap_err();
+        assert_eq!(e.reason(), "schema_version");
+        v["schema_version"] = "1".into();
+        let e = parse(&serde_json::to_vec(&v).unwrap()).unwrap_err();
+        assert_eq!(e.reason(), "schema_version");
+        assert_eq!(parse(b"{").unwrap_err().reason(), "malformed_json");
+    }
+
+    #[test]
+    fn every_reason_is_distinct() {
+        let set: HashSet<_> = REASONS.iter().collect();
+        assert_eq!(set.len(), REASONS.len());
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests of the real `hardline-collector` binary on loopback (one test binary,
+//! a module per area). See util.rs for the harness.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod clock;
+mod durability;
+mod fuzz;
+mod ingest;
+mod refusals;
+mod util;
