@@ -31,3 +31,34 @@ pub fn tool_available(tool: &str) -> bool {
     }
     found
 }
+
+/// Run `promtool check metrics` (Prometheus' own exposition parser and linter, Debian
+/// package `prometheus`) on `text`. `None` when promtool is not installed (outside CI);
+/// `Some(Err(output))` when it refuses the text.
+pub fn promtool_check_metrics(text: &str) -> Option<Result<(), String>> {
+    use std::io::Write;
+    if !tool_available("promtool") {
+        return None;
+    }
+    let run = || -> std::io::Result<std::process::Output> {
+        let mut child = std::process::Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(text.as_bytes())?;
+        }
+        child.wait_with_output()
+    };
+    Some(match run() {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )),
+        Err(e) => Err(format!("cannot run promtool: {e}")),
+    })
+}

@@ -186,28 +186,8 @@ fn check_prom(text: &str, report: &Value, ids: &[&str]) {
             "no series for {id}"
         );
     }
-    if tool_available("promtool") {
-        let mut child = Command::new("promtool")
-            .args(["check", "metrics"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "promtool: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+    if let Some(Err(e)) = hardline_agent::testutil::promtool_check_metrics(text) {
+        panic!("promtool: {e}");
     }
 }
 

@@ -180,7 +180,6 @@ fn number(v: f64) -> String {
 mod tests {
     use super::*;
     use crate::output::text::sample_report;
-    use crate::testutil::tool_available;
 
     /// A parsed sample: name, labels, value.
     type Sample = (String, Vec<(String, String)>, f64);
@@ -355,30 +354,9 @@ mod tests {
     /// Differential check with Prometheus' own parser and linter (Debian package `prometheus`).
     #[test]
     fn promtool_accepts_the_exposition() {
-        if !tool_available("promtool") {
-            return;
-        }
         let text = render(&sample_report());
-        let mut child = std::process::Command::new("promtool")
-            .args(["check", "metrics"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "promtool check metrics: {}{}\n{text}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        if let Some(Err(e)) = crate::testutil::promtool_check_metrics(&text) {
+            panic!("promtool check metrics: {e}\n{text}");
+        }
     }
 }

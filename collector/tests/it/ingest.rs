@@ -169,20 +169,8 @@ async fn pushed_reports_show_up_in_metrics_and_read_api() {
         );
     }
     assert!(!text.contains("host=") && !text.contains("hostname="));
-    if hardline_agent::testutil::tool_available("promtool") {
-        let path = env.path().join("metrics.txt");
-        std::fs::write(&path, &text).unwrap();
-        let out = std::process::Command::new("promtool")
-            .args(["check", "metrics"])
-            .stdin(std::fs::File::open(&path).unwrap())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "promtool check metrics: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+    if let Some(Err(e)) = hardline_agent::testutil::promtool_check_metrics(&text) {
+        panic!("promtool check metrics: {e}");
     }
 
     // Read API.
