@@ -9,6 +9,7 @@ pub mod net;
 pub mod output;
 pub mod pkgdb;
 pub mod policy;
+pub mod push;
 pub mod report;
 pub mod scan;
 #[doc(hidden)]

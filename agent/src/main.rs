@@ -1,12 +1,15 @@
 //! `hardline-agent`: parse arguments, run, map the outcome to an exit status
-//! (0 clean, 1 findings at or above `--fail-on`, 2 usage/configuration/policy error).
+//! (0 clean, 1 findings at or above `--fail-on`, 2 usage/configuration/policy error,
+//! 3 `scan --push` could not deliver the report). `run --once`: 0 everything delivered,
+//! 1 reports remain spooled (or were refused), 2 configuration error.
 
 use clap::{Parser, Subcommand};
 use hardline_agent::host::Host;
 use hardline_agent::net::config::{AgentConfig, NetConfig};
 use hardline_agent::output::{self, Format};
 use hardline_agent::policy::Policy;
-use hardline_agent::report::Severity;
+use hardline_agent::push;
+use hardline_agent::report::{Report, Severity};
 use hardline_agent::scan;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -47,16 +50,14 @@ enum Command {
         #[arg(long = "policy", value_name = "PATH")]
         policies: Vec<PathBuf>,
     },
-    /// Scan on an interval and push to the collector (not implemented yet).
-    Run {
-        /// Agent configuration file.
-        #[arg(long)]
-        config: PathBuf,
-    },
+    /// Scan on an interval, spool each report and push it to the collector (the
+    /// configuration file's `collector`, `token_file`, `spool_dir`). Stops on SIGTERM/SIGINT.
+    Run(RunArgs),
 }
 
+/// What to scan: shared by `scan` and `run`.
 #[derive(clap::Args)]
-struct ScanArgs {
+struct Selection {
     /// Evaluate the host tree mounted at DIR (every path, /proc included, is read under it).
     #[arg(long, default_value = "/", value_name = "DIR")]
     root: PathBuf,
@@ -69,6 +70,25 @@ struct ScanArgs {
     /// Evaluate only this rule (repeatable).
     #[arg(long = "rule", value_name = "ID")]
     rules: Vec<String>,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Agent configuration file (TOML): collector, token_file, spool_dir, interval, targets.
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Scan once, deliver the spool until it is empty or a delivery fails, then exit
+    /// (0: all delivered; 1: reports remain spooled or were refused).
+    #[arg(long)]
+    once: bool,
+    #[command(flatten)]
+    selection: Selection,
+}
+
+#[derive(clap::Args)]
+struct ScanArgs {
+    #[command(flatten)]
+    selection: Selection,
     /// Output format [default: table on a terminal, json otherwise].
     #[arg(long, value_enum)]
     format: Option<Format>,
@@ -99,21 +119,32 @@ struct ScanArgs {
     /// Per-operation network timeout (5s, 500ms) [default: 5s].
     #[arg(long, value_name = "DURATION")]
     timeout: Option<String>,
+    /// Also push the JSON report to the collector at URL (https://HOST:PORT); exit 3 when
+    /// it is not delivered. With `spool_dir` in --config the report is spooled first.
+    #[arg(long, value_name = "URL")]
+    push: Option<String>,
+    /// Bearer token file for --push [default: the configuration's token_file].
+    #[arg(long, value_name = "FILE", requires = "push")]
+    token_file: Option<PathBuf>,
 }
 
-/// The network configuration: `--config` merged with the target flags (flags add targets;
-/// `--ca-bundle` and `--timeout` override the file).
-fn net_config(args: &ScanArgs) -> Result<NetConfig, Usage> {
-    use hardline_agent::net::config as c;
-    let file = match &args.config {
+/// Read and parse the agent configuration file.
+fn load_config(path: Option<&Path>) -> Result<AgentConfig, Usage> {
+    match path {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| Usage(format!("--config {}: {e}", path.display())))?;
             AgentConfig::parse(&text)
-                .map_err(|e| Usage(format!("--config {}: {e}", path.display())))?
+                .map_err(|e| Usage(format!("--config {}: {e}", path.display())))
         }
-        None => AgentConfig::default(),
-    };
+        None => Ok(AgentConfig::default()),
+    }
+}
+
+/// The network configuration: `--config` merged with the target flags (flags add targets;
+/// `--ca-bundle` and `--timeout` override the file).
+fn net_config(args: &ScanArgs, file: &AgentConfig) -> Result<NetConfig, Usage> {
+    use hardline_agent::net::config as c;
     let mut net = file.net().map_err(|e| {
         let from = args
             .config
@@ -149,12 +180,15 @@ fn net_config(args: &ScanArgs) -> Result<NetConfig, Usage> {
             .filter(|d| !d.is_zero())
             .ok_or_else(|| Usage(format!("--timeout {t:?}: expected e.g. 5s or 500ms")))?;
     }
-    if let Some(b) = &net.ca_bundle {
-        if !b.is_file() {
-            return Err(Usage(format!("ca_bundle {}: no such file", b.display())));
-        }
-    }
+    check_ca_bundle(&net)?;
     Ok(net)
+}
+
+fn check_ca_bundle(net: &NetConfig) -> Result<(), Usage> {
+    match &net.ca_bundle {
+        Some(b) if !b.is_file() => Err(Usage(format!("ca_bundle {}: no such file", b.display()))),
+        _ => Ok(()),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -207,24 +241,63 @@ fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-fn run_scan(args: ScanArgs) -> Result<ExitCode, Usage> {
-    if !args.root.is_dir() {
-        return Err(Usage(format!(
-            "--root {}: not a directory",
-            args.root.display()
-        )));
-    }
-    let policy = load_policy(!args.no_builtin, &args.policies)?;
-    for id in &args.rules {
-        if policy.get(id).is_none() {
+/// A scan ready to run: the policy loaded, the selection and the targets checked. `scan`
+/// and `run` both go through it.
+struct Prepared {
+    policy: Policy,
+    root: PathBuf,
+    rules: Vec<String>,
+    net: NetConfig,
+}
+
+impl Prepared {
+    fn new(sel: &Selection, net: NetConfig) -> Result<Prepared, Usage> {
+        if !sel.root.is_dir() {
             return Err(Usage(format!(
-                "--rule {id}: no such rule (see `hardline-agent rules`)"
+                "--root {}: not a directory",
+                sel.root.display()
             )));
         }
+        let policy = load_policy(!sel.no_builtin, &sel.policies)?;
+        for id in &sel.rules {
+            if policy.get(id).is_none() {
+                return Err(Usage(format!(
+                    "--rule {id}: no such rule (see `hardline-agent rules`)"
+                )));
+            }
+        }
+        Ok(Prepared {
+            policy,
+            root: sel.root.clone(),
+            rules: sel.rules.clone(),
+            net,
+        })
     }
-    let net = net_config(&args)?;
-    let host = Host::new(&args.root);
-    let report = scan::scan_with(&policy, &host, &args.rules, &net);
+
+    fn scan(&self) -> Report {
+        let host = Host::new(&self.root);
+        scan::scan_with(&self.policy, &host, &self.rules, &self.net)
+    }
+}
+
+fn run_scan(args: ScanArgs) -> Result<ExitCode, Usage> {
+    let file = load_config(args.config.as_deref())?;
+    let net = net_config(&args, &file)?;
+    let push = match &args.push {
+        Some(url) => Some(
+            push::Settings::for_push(
+                url,
+                args.token_file.as_deref(),
+                net.ca_bundle.as_deref(),
+                &file,
+            )
+            .map_err(|e| Usage(format!("--push: {e}")))?,
+        ),
+        None => None,
+    };
+    let prepared = Prepared::new(&args.selection, net)?;
+    let report = prepared.scan();
+    let policy = &prepared.policy;
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let format = args.format.unwrap_or(if to_terminal {
         Format::Table
@@ -233,7 +306,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode, Usage> {
     });
     let text = output::render(
         &report,
-        &policy,
+        policy,
         format,
         args.output.is_none() && color_wanted(),
     );
@@ -246,11 +319,34 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode, Usage> {
             let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
         }
     }
+    if let Some(settings) = push {
+        match push::push_report(&settings, &report) {
+            Ok(msg) => push::log(&msg),
+            Err(e) => {
+                push::log(&format!("push failed: {e}"));
+                return Ok(ExitCode::from(3));
+            }
+        }
+    }
     Ok(if report.has_findings(args.fail_on) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn run_push(args: RunArgs) -> Result<ExitCode, Usage> {
+    let from = || format!("--config {}", args.config.display());
+    let file = load_config(Some(&args.config))?;
+    let settings = push::Settings::for_run(&file).map_err(|e| Usage(format!("{}: {e}", from())))?;
+    let net = file.net().map_err(|e| Usage(format!("{}: {e}", from())))?;
+    check_ca_bundle(&net)?;
+    let prepared = Prepared::new(&args.selection, net)?;
+    match push::run(&settings, &mut || prepared.scan(), args.once) {
+        Ok(true) => Ok(ExitCode::SUCCESS),
+        Ok(false) => Ok(ExitCode::from(1)),
+        Err(e) => Err(Usage(format!("{}: {e}", from()))),
+    }
 }
 
 fn run_rules(policy: &Policy, format: ListFormat) -> String {
@@ -324,10 +420,7 @@ fn main() -> ExitCode {
             print!("{}", run_explain(&p, &rule_id)?);
             Ok(ExitCode::SUCCESS)
         }),
-        Command::Run { config } => Err(Usage(format!(
-            "run --config {}: push mode is not implemented yet (use `scan` for a one-off report)",
-            config.display()
-        ))),
+        Command::Run(args) => run_push(args),
     };
     match result {
         Ok(code) => code,

@@ -1,11 +1,19 @@
 //! The agent configuration file (TOML, `--config FILE`) and the network targets it lists.
 //!
 //! ```toml
-//! collector  = "https://collector.example.gov:8443"   # push mode (not read by scan)
+//! collector  = "https://collector.example.gov:8443"   # push mode (`run`, `scan --push`)
 //! token_file = "/etc/hardline/agent.token"
 //! ca_bundle  = "/etc/hardline/ca.pem"   # trust store for tls.chain_trusted (and the collector)
-//! interval   = "1h"
+//! interval   = "1h"                     # run: scan period
+//! splay      = "15m"                    # run: random delay added to each period (default min(interval, 15m))
 //! spool_dir  = "/var/lib/hardline-agent/spool"
+//! spool_max_reports = 1000              # oldest reports dropped beyond these bounds
+//! spool_max_bytes   = 268435456
+//! client_cert = "/etc/hardline/agent.crt"  # optional mTLS identity (PEM) for the collector
+//! client_key  = "/etc/hardline/agent.key"
+//! retry_min  = "1s"                     # backoff after a failed delivery: full jitter,
+//! retry_max  = "5m"                     #   doubling from retry_min up to retry_max
+//! push_timeout = "60s"                  # one whole delivery (connect + TLS + request + answer)
 //! timeout    = "5s"                     # per network operation (connect, handshake, DNS query)
 //! concurrency = 32                      # network operations in flight at once
 //! allowed_resolvers = ["10.0.0.53"]     # host.resolver: the only nameservers resolv.conf may list
@@ -53,10 +61,34 @@ pub struct AgentConfig {
     pub ca_bundle: Option<PathBuf>,
     /// Scan period in push mode (`1h`).
     #[serde(default)]
-    pub interval: Option<String>,
+    pub interval: Option<DurationValue>,
+    /// Largest random delay added to each scan period (default: min(interval, 15m)).
+    #[serde(default)]
+    pub splay: Option<DurationValue>,
     /// Where reports wait while the collector is away.
     #[serde(default)]
     pub spool_dir: Option<PathBuf>,
+    /// Most reports kept in the spool (default 1000); beyond it the oldest are dropped.
+    #[serde(default)]
+    pub spool_max_reports: Option<usize>,
+    /// Most bytes kept in the spool (default 256 MiB); beyond it the oldest are dropped.
+    #[serde(default)]
+    pub spool_max_bytes: Option<u64>,
+    /// Client certificate (PEM chain) presented to the collector (mTLS).
+    #[serde(default)]
+    pub client_cert: Option<PathBuf>,
+    /// Private key (PEM) of `client_cert`.
+    #[serde(default)]
+    pub client_key: Option<PathBuf>,
+    /// First backoff after a failed delivery (default 1s).
+    #[serde(default)]
+    pub retry_min: Option<DurationValue>,
+    /// Longest backoff between delivery attempts (default 5m).
+    #[serde(default)]
+    pub retry_max: Option<DurationValue>,
+    /// Limit of one whole delivery: connect, TLS, request and answer (default 60s).
+    #[serde(default)]
+    pub push_timeout: Option<DurationValue>,
     /// Per-operation network timeout (`5s`, `500ms`, or a number of seconds).
     #[serde(default)]
     pub timeout: Option<DurationValue>,
