@@ -62,3 +62,29 @@ pub fn promtool_check_metrics(text: &str) -> Option<Result<(), String>> {
         Err(e) => Err(format!("cannot run promtool: {e}")),
     })
 }
+
+/// A workspace binary built beside the running test binary: `current_exe()` is
+/// `target/<profile>/deps/<test>-<hash>`, the binary `target/<profile>/<name>`. Panics with
+/// what to run when it is missing (`cargo test --workspace` builds every binary first).
+pub fn sibling_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let mut candidates = Vec::new();
+    let mut dir = exe.parent();
+    // deps/ → <profile>/ (and, for safety, one level more).
+    for _ in 0..2 {
+        let Some(d) = dir else { break };
+        candidates.push(d.join(name));
+        dir = d.parent();
+    }
+    match candidates.iter().find(|p| p.is_file()) {
+        Some(p) => p.clone(),
+        None => panic!(
+            "{name} is not built (looked at {}): run `cargo build -p {name}` or `cargo test --workspace`",
+            candidates
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}

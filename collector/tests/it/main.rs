@@ -7,5 +7,6 @@ mod clock;
 mod durability;
 mod fuzz;
 mod ingest;
+mod push;
 mod refusals;
 mod util;
