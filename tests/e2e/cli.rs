@@ -310,8 +310,13 @@ fn output_file_is_written_and_exit_code_kept() {
 }
 
 #[test]
-fn run_mode_says_it_is_not_implemented() {
-    let out = agent(&["run", "--config", "/etc/hardline/agent.toml"]);
+fn run_mode_refuses_a_missing_config() {
+    // Push mode itself is tested against a real collector in collector/tests/it/push.rs.
+    let out = agent(&["run", "--config", "/nonexistent/hardline/agent.toml"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented yet"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--config /nonexistent/hardline/agent.toml"),
+        "{err}"
+    );
 }
