@@ -544,3 +544,42 @@ async fn bad_urls_tokens_and_refusals() {
         Some(2.0)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mtls_collector_takes_reports_only_from_agents_with_a_client_certificate() {
+    let env = Env::new(Setup {
+        mtls: true,
+        ..Setup::default()
+    });
+    let c = env.start();
+    let a = AgentFiles::new(&env, "doe", DOE_AGENT);
+    // Without a client certificate the handshake is refused: the report stays spooled.
+    a.write(&env, &c.ingest, "");
+    let o = a.run_once("hardened");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("collector unreachable"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(spooled(&a.spool()).len(), 1);
+    // With the agent's certificate and key (one PEM file holding both) it goes through.
+    let identity = a.dir.join("identity.pem");
+    std::fs::write(&identity, &env.certs.client_identity_pem).unwrap();
+    a.write(
+        &env,
+        &c.ingest,
+        &format!(
+            "client_cert = {:?}\nclient_key = {:?}\n",
+            identity, identity
+        ),
+    );
+    let o = a.run_once("hardened");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(spooled(&a.spool()).is_empty());
+    let m = parse_exposition(&c.metrics().await);
+    assert_eq!(
+        sample(&m, "hardline_reports_received_total", &[("agency", "DOE")]),
+        Some(2.0)
+    );
+}
