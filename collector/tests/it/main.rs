@@ -7,5 +7,6 @@ mod clock;
 mod durability;
 mod fuzz;
 mod ingest;
+mod page;
 mod refusals;
 mod util;
