@@ -228,9 +228,8 @@ impl PageData {
             .filter(|a| a.noncompliant > 0 && a.on_track.is_none())
             .map(|a| a.name.as_str())
             .collect();
-        if t.noncompliant > 0 && self.now >= self.deadline {
-            Verdict::AtRisk
-        } else if !late.is_empty() {
+        let missed = t.noncompliant > 0 && self.now >= self.deadline;
+        if missed || !late.is_empty() {
             Verdict::AtRisk
         } else if !flat.is_empty() {
             Verdict::NoTrend
@@ -736,53 +735,43 @@ role=\"img\" aria-labelledby=\"burndown-title burndown-desc\" data-points=\"{}\"
         let _ = write!(
             s,
             "<g id=\"today-marker\"><line class=\"today\" x1=\"{xt:.1}\" x2=\"{xt:.1}\" y1=\"{y1:.1}\" y2=\"{y0:.1}\"/>\
-<text class=\"today-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"start\">today</text></g>",
-            xt + 4.0,
-            y1 + 12.0
+<text class=\"today-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{}\">today</text></g>",
+            if xt > W - 90.0 { xt - 4.0 } else { xt + 4.0 },
+            y1 + 12.0,
+            if xt > W - 90.0 { "end" } else { "start" }
         );
     }
     // Projection.
-    match (completion, d.burndown.last()) {
-        (Some(c), Some(&last)) => {
+    if let (Some(c), Some(&last)) = (completion, d.burndown.last()) {
+        let _ = write!(
+            s,
+            "<g id=\"projection\" data-completion=\"{}\">",
+            fmt_time(c)
+        );
+        if let Some(((ax, ay), (bx, by))) = projection_segment(last, c, &scale) {
             let _ = write!(
                 s,
-                "<g id=\"projection\" data-completion=\"{}\">",
-                fmt_time(c)
+                "<line class=\"proj\" x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\"/>",
+                scale.x(ax),
+                scale.y(ay),
+                scale.x(bx),
+                scale.y(by)
             );
-            if let Some(((ax, ay), (bx, by))) = projection_segment(last, c, &scale) {
-                let _ = write!(
-                    s,
-                    "<line class=\"proj\" x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\"/>",
-                    scale.x(ax),
-                    scale.y(ay),
-                    scale.x(bx),
-                    scale.y(by)
-                );
-                let clipped = bx < c;
-                let (lx, anchor) = if scale.x(bx) > W - 200.0 {
-                    (scale.x(bx) - 4.0, "end")
-                } else {
-                    (scale.x(bx) + 6.0, "start")
-                };
-                let _ = write!(
+            let clipped = bx < c;
+            let (lx, anchor) = if scale.x(bx) > W - 200.0 {
+                (scale.x(bx) - 4.0, "end")
+            } else {
+                (scale.x(bx) + 6.0, "start")
+            };
+            let _ = write!(
                     s,
                     "<text class=\"proj-label\" x=\"{lx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{} {}</text>",
                     scale.y(by) - 8.0,
                     if clipped { "zero on" } else { "projected zero" },
                     date_short(c),
                 );
-            }
-            s.push_str("</g>");
         }
-        _ if total_nc > 0 => {
-            let _ = write!(
-                s,
-                "<text id=\"no-projection\" class=\"note\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">no projection: no downward trend yet</text>",
-                x1 - 4.0,
-                y1 + 30.0
-            );
-        }
-        _ => {}
+        s.push_str("</g>");
     }
     // The series.
     if d.burndown.len() > 1 {
@@ -818,6 +807,8 @@ role=\"img\" aria-labelledby=\"burndown-title burndown-desc\" data-points=\"{}\"
             (y0 + y1) / 2.0,
             if d.burndown.is_empty() {
                 "no daily snapshots yet"
+            } else if d.totals().hosts() == 0 {
+                "no hosts reporting yet"
             } else {
                 "one day of data so far: the trend needs two days"
             }
@@ -840,6 +831,7 @@ body { margin: 0; color: var(--ink); background: #fff;
 main { max-width: 1180px; margin: 0 auto; padding: 20px 24px 40px; }
 header.top { display: flex; flex-wrap: wrap; gap: 16px 32px; align-items: center;
   justify-content: space-between; border-bottom: 1px solid var(--line); padding-bottom: 16px; }
+header.top > .head { flex: 1 1 520px; min-width: 0; }
 .kicker { margin: 0; color: var(--muted); font-size: 13px; letter-spacing: .06em; text-transform: uppercase; }
 h1 { margin: 2px 0 6px; font-size: 30px; line-height: 1.15; overflow-wrap: anywhere; }
 .dates { margin: 0; color: var(--muted); }
@@ -923,6 +915,22 @@ footer code { font-size: 12px; }
   .window { fill: none; }
 }
 "#;
+
+fn no_projection_note(d: &PageData) -> String {
+    let flat: Vec<&str> = d
+        .agencies
+        .iter()
+        .filter(|a| a.noncompliant > 0 && a.projected.is_none())
+        .map(|a| a.name.as_str())
+        .collect();
+    if flat.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<br><span id=\"no-projection\">No projection line: no downward trend yet at {}.</span>",
+        list_names(&flat)
+    )
+}
 
 fn countdown(d: &PageData) -> String {
     if d.now >= d.deadline {
@@ -1031,7 +1039,10 @@ fn bar(a: &AgencyRow) -> String {
     }
     let w = |n: i64| n as f64 * 100.0 / h as f64;
     format!(
-        "<div class=\"bar\" aria-hidden=\"true\"><span class=\"c\" style=\"width:{:.2}%\"></span><span class=\"n\" style=\"width:{:.2}%\"></span><span class=\"s\" style=\"width:{:.2}%\"></span></div>",
+        "<div class=\"bar\" title=\"{} compliant, {} noncompliant, {} stale\"><span class=\"c\" style=\"width:{:.2}%\"></span><span class=\"n\" style=\"width:{:.2}%\"></span><span class=\"s\" style=\"width:{:.2}%\"></span></div>",
+        a.compliant,
+        a.noncompliant,
+        a.stale,
         w(a.compliant),
         w(a.noncompliant),
         w(a.stale)
@@ -1137,14 +1148,17 @@ fn kpis(d: &PageData) -> String {
     format!(
         "<section class=\"kpis\" aria-label=\"Totals\">\
 <div class=\"kpi\"><div class=\"v\" id=\"total-hosts\">{}</div><div class=\"k\">hosts reporting</div></div>\
-<div class=\"kpi ok\"><div class=\"v\" id=\"total-compliant-pct\">{share}</div><div class=\"k\">{} compliant</div></div>\
-<div class=\"kpi bad\"><div class=\"v\" id=\"total-noncompliant\">{}</div><div class=\"k\">noncompliant</div></div>\
-<div class=\"kpi stale\"><div class=\"v\" id=\"total-stale\">{}</div><div class=\"k\">stale (no report for {})</div></div></section>",
+<div class=\"kpi{ok}\"><div class=\"v\" id=\"total-compliant-pct\">{share}</div><div class=\"k\">{} compliant</div></div>\
+<div class=\"kpi{bad}\"><div class=\"v\" id=\"total-noncompliant\">{}</div><div class=\"k\">noncompliant</div></div>\
+<div class=\"kpi{stale}\"><div class=\"v\" id=\"total-stale\">{}</div><div class=\"k\">stale (no report for {})</div></div></section>",
         num(t.hosts()),
         plural(t.compliant, "host", "hosts"),
         num(t.noncompliant),
         num(t.stale),
         duration(d.stale_after),
+        ok = if t.compliant > 0 { " ok" } else { "" },
+        bad = if t.noncompliant > 0 { " bad" } else { "" },
+        stale = if t.stale > 0 { " stale" } else { "" },
     )
 }
 
@@ -1181,20 +1195,20 @@ pub fn render(d: &PageData) -> String {
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <meta name=\"generator\" content=\"hardline-collector {version}\">\
 <title>{name} · {title_days} · hardline</title><style>{STYLE}</style></head>\n<body><main>\n\
-<header class=\"top\"><div><p class=\"kicker\">hardline · compliance campaign</p>\
+<header class=\"top\"><div class=\"head\"><p class=\"kicker\">hardline · compliance campaign</p>\
 <h1 id=\"campaign-name\">{name}</h1>\
-<p class=\"dates\">Started <strong><time id=\"campaign-start\" datetime=\"{start_iso}\">{start}</time></strong>\
- · Deadline <strong><time id=\"deadline\" datetime=\"{deadline_iso}\">{deadline}</time></strong>\
- · Hosts count as compliant with no failed check of severity <strong>{thr}</strong> or above</p></div>\n{countdown}</header>\n\
+<p class=\"dates\">Started <strong><time id=\"campaign-start\" datetime=\"{start_iso}\">{start}</time></strong> \
+· Deadline <strong><time id=\"deadline\" datetime=\"{deadline_iso}\">{deadline}</time></strong> \
+· Hosts count as compliant with no failed check of severity <strong>{thr}</strong> or above</p></div>\n{countdown}</header>\n\
 {verdict}\n{kpis}\n\
 <section class=\"chart\"><h2>Burn-down: noncompliant hosts per day</h2><figure>{svg}\
 <figcaption><span class=\"legend\"></span>noncompliant hosts, all agencies (daily snapshot; today live)\
 <span class=\"legend proj\"></span>projection at the recent pace (least squares, last 14 days)\
-<span class=\"legend dl\"></span>deadline</figcaption></figure></section>\n\
+<span class=\"legend dl\"></span>deadline{no_projection}</figcaption></figure></section>\n\
 <section class=\"agencies\"><h2>Compliance by agency</h2>{agencies}</section>\n\
 <section class=\"rules\"><h2>Most-failed rules</h2>{rules}</section>\n\
-<footer><p>Newest report received: {newest} · Page generated <time id=\"generated\" datetime=\"{now_iso}\">{now}</time>.\
- Machine-readable: <code>/api/v1/summary</code> (viewer token), <code>/metrics</code>.</p></footer>\n\
+<footer><p>Newest report received: {newest} · Page generated <time id=\"generated\" datetime=\"{now_iso}\">{now}</time>. \
+Machine-readable: <code>/api/v1/summary</code> (viewer token), <code>/metrics</code>.</p></footer>\n\
 </main></body></html>\n",
         version = env!("CARGO_PKG_VERSION"),
         start_iso = fmt_time(d.start),
@@ -1206,6 +1220,7 @@ pub fn render(d: &PageData) -> String {
         verdict = verdict_html(d),
         kpis = kpis(d),
         svg = burndown_svg(d),
+        no_projection = no_projection_note(d),
         agencies = agencies_table(d),
         rules = rules_table(d),
         now_iso = fmt_time(d.now),
@@ -1449,6 +1464,10 @@ mod tests {
         assert!(html.contains("No rule is failing"));
         assert!(!html.contains("NaN") && !html.contains("inf"), "{html}");
         d.burndown = vec![(START, 0)];
+        let html = render(&d);
+        assert!(html.contains("no hosts reporting yet"));
+        assert_eq!(html.matches("class=\"point\"").count(), 1);
+        d.agencies[0].stale = 3;
         let html = render(&d);
         assert!(html.contains("one day of data so far"));
         assert_eq!(html.matches("class=\"point\"").count(), 1);

@@ -16,8 +16,12 @@ use std::time::{Duration, Instant};
 const DAY: i64 = 86400;
 const HOUR: i64 = 3600;
 const VIEWER: &str = "page-all-viewer-token";
-const HOSTILE_TITLE: &str = "<script>document.title='pwned'</script><img src=x onerror=alert(1)> & \"quoted\"";
+const HOSTILE_TITLE: &str =
+    "<script>document.title='pwned'</script><img src=x onerror=alert(1)> & \"quoted\"";
 const HOSTILE_CAMPAIGN: &str = "eo-30-day <script>alert(\"campaign\")</script>";
+
+/// (agency, hosts, noncompliant hosts on day d).
+type Plan = (&'static str, i64, fn(i64) -> i64);
 
 fn agent_token(agency: &str) -> String {
     format!("{agency}-agent-token")
@@ -291,7 +295,11 @@ fn assert_matches_summary(dom: &str, summary: &serde_json::Value) {
             .iter()
             .find(|r| r.attrs["data-agency"] == name)
             .unwrap_or_else(|| panic!("no row for {name}"));
-        assert_eq!(attr_i64(row, "data-compliant"), i(&a["compliant"]), "{name}");
+        assert_eq!(
+            attr_i64(row, "data-compliant"),
+            i(&a["compliant"]),
+            "{name}"
+        );
         assert_eq!(
             attr_i64(row, "data-noncompliant"),
             i(&a["noncompliant"]),
@@ -330,11 +338,19 @@ fn assert_matches_summary(dom: &str, summary: &serde_json::Value) {
     let points: BTreeMap<String, i64> = t
         .iter()
         .filter(|t| t.name == "circle" && t.attrs.get("class").map(String::as_str) == Some("point"))
-        .map(|t| (t.attrs["data-day"].clone(), attr_i64(t, "data-noncompliant")))
+        .map(|t| {
+            (
+                t.attrs["data-day"].clone(),
+                attr_i64(t, "data-noncompliant"),
+            )
+        })
         .collect();
     assert_eq!(points, per_day, "one chart point per snapshot day");
     let marker = by_id(&t, "deadline-marker").expect("#deadline-marker");
-    assert_eq!(marker.attrs["data-deadline"], c["deadline"].as_str().unwrap());
+    assert_eq!(
+        marker.attrs["data-deadline"],
+        c["deadline"].as_str().unwrap()
+    );
     let expected_completion = agencies
         .iter()
         .filter(|a| i(&a["noncompliant"]) > 0)
@@ -373,10 +389,24 @@ fn assert_self_contained(html: &str, headers: &reqwest::header::HeaderMap) {
     assert!(!csp.contains("script-src"), "no script may run: {csp}");
     assert_eq!(headers["x-content-type-options"], "nosniff");
     for t in tags(html) {
-        for a in ["src", "href", "srcset", "action", "data", "background", "poster"] {
-            assert!(!t.attrs.contains_key(a), "<{} {a}=…> loads something", t.name);
+        for a in [
+            "src",
+            "href",
+            "srcset",
+            "action",
+            "data",
+            "background",
+            "poster",
+        ] {
+            assert!(
+                !t.attrs.contains_key(a),
+                "<{} {a}=…> loads something",
+                t.name
+            );
         }
-        for n in ["script", "link", "iframe", "object", "embed", "img", "base", "form"] {
+        for n in [
+            "script", "link", "iframe", "object", "embed", "img", "base", "form",
+        ] {
             assert_ne!(t.name, n, "the page has a <{n}> element");
         }
     }
@@ -401,7 +431,7 @@ async fn status_page_shows_the_summary_burn_down_and_projection() {
     // DHS 5 hosts, 3 3 2 2 1; TREAS 4 compliant hosts. A DOJ host reports on day 0 only
     // (stale from day 2). Every host fails a low-severity rule (not counted against
     // compliance); the noncompliant DOE hosts also fail a rule with a hostile title.
-    let plan: [(&str, i64, fn(i64) -> i64); 4] = [
+    let plan: [Plan; 4] = [
         ("DOE", 12, |d| 10 - 2 * d),
         ("DOJ", 8, |d| 6 - d),
         ("DHS", 5, |d| [3, 3, 2, 2, 1][d as usize]),
@@ -459,7 +489,10 @@ async fn status_page_shows_the_summary_burn_down_and_projection() {
         .map(|t| attr_i64(t, "data-noncompliant"))
         .collect();
     assert_eq!(burn, [19, 16, 12, 9, 5]);
-    assert!(by_id(&t, "projection").is_some(), "a downward trend is projected");
+    assert!(
+        by_id(&t, "projection").is_some(),
+        "a downward trend is projected"
+    );
     assert!(by_id(&t, "noncompliant-line").is_some());
     let (v, text) = verdict(&dom);
     assert_eq!(v, "on-track", "{text}");
@@ -481,7 +514,10 @@ async fn status_page_shows_the_summary_burn_down_and_projection() {
         .iter()
         .filter(|t| t.name == "tr" && t.attrs.contains_key("data-rule"))
         .collect();
-    let ids: Vec<&str> = rules.iter().map(|r| r.attrs["data-rule"].as_str()).collect();
+    let ids: Vec<&str> = rules
+        .iter()
+        .map(|r| r.attrs["data-rule"].as_str())
+        .collect();
     assert_eq!(ids, ["audit.minor", "ssh.root", "web.banner"]);
     for r in &rules {
         let fails: f64 = agencies
@@ -505,10 +541,15 @@ async fn status_page_shows_the_summary_burn_down_and_projection() {
     }
     assert_eq!(attr_i64(rules[0], "data-failing"), 12 + 8 + 5 + 4);
     let banner = text_after(&dom, rules[2], "</tr>");
-    assert!(banner.contains(HOSTILE_TITLE), "title shown as text: {banner}");
+    assert!(
+        banner.contains(HOSTILE_TITLE),
+        "title shown as text: {banner}"
+    );
     assert!(text_after(&dom, rules[1], "</tr>").contains("title of ssh.root"));
     // Hostile strings stayed text: the only elements are the page's own.
-    assert!(!t.iter().any(|t| t.name == "script" || t.name == "img" || t.name == "b"));
+    assert!(!t
+        .iter()
+        .any(|t| t.name == "script" || t.name == "img" || t.name == "b"));
     let h1 = by_id(&t, "campaign-name").unwrap();
     assert_eq!(text_after(&dom, h1, "</h1>"), HOSTILE_CAMPAIGN);
     assert!(dom.contains("&lt;script&gt;document.title="));
@@ -528,7 +569,10 @@ async fn status_page_with_no_hosts() {
     assert_matches_summary(&dom, &summary);
     let t = tags(&dom);
     assert_eq!(verdict(&dom).0, "no-hosts");
-    assert_eq!(attr_i64(by_id(&t, "days-left").unwrap(), "data-days-left"), 25);
+    assert_eq!(
+        attr_i64(by_id(&t, "days-left").unwrap(), "data-days-left"),
+        25
+    );
     assert_eq!(attr_i64(by_id(&t, "totals").unwrap(), "data-hosts"), 0);
     assert!(by_id(&t, "projection").is_none());
     assert!(by_id(&t, "top-rules").is_some());
@@ -555,7 +599,10 @@ async fn status_page_with_fifty_agencies_after_the_deadline() {
             let r = report(
                 &format!("{a}-{h}"),
                 now - 600,
-                &[("ssh.root", High, st), (&format!("rule.n{}", n % 13), Medium, Fail)],
+                &[
+                    ("ssh.root", High, st),
+                    (&format!("rule.n{}", n % 13), Low, Fail),
+                ],
             );
             let (st, body) = c.push_report(&agent_token(a), &r).await;
             assert_eq!(st, 201, "{body}");
@@ -567,7 +614,10 @@ async fn status_page_with_fifty_agencies_after_the_deadline() {
     let dom = render(&format!("{}/", c.read), "status-page-50-agencies");
     assert_matches_summary(&dom, &summary);
     let t = tags(&dom);
-    let rows = t.iter().filter(|t| t.attrs.contains_key("data-agency")).count();
+    let rows = t
+        .iter()
+        .filter(|t| t.attrs.contains_key("data-agency"))
+        .count();
     assert_eq!(rows, 50);
     let days = by_id(&t, "days-left").unwrap();
     assert_eq!(days.attrs["data-deadline-passed"], "true");
@@ -576,6 +626,9 @@ async fn status_page_with_fifty_agencies_after_the_deadline() {
     let (v, text) = verdict(&dom);
     assert_eq!(v, "at-risk", "{text}");
     assert!(text.contains("deadline has passed"), "{text}");
-    let rules = t.iter().filter(|t| t.attrs.contains_key("data-rule")).count();
+    let rules = t
+        .iter()
+        .filter(|t| t.attrs.contains_key("data-rule"))
+        .count();
     assert_eq!(rules, 10, "the ten most-failed rules");
 }
