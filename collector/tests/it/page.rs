@@ -216,15 +216,28 @@ fn tags(html: &str) -> Vec<Tag> {
                 j += 1;
                 break;
             }
-            let k = j + html[j..]
-                .find(|c: char| c == '=' || c == '>' || c.is_ascii_whitespace())
-                .unwrap_or(html.len() - j);
+            // Always consume at least one byte, whatever the input.
+            let k = match html[j..].find(|c: char| c == '=' || c == '>' || c.is_ascii_whitespace())
+            {
+                Some(0) => j + html[j..].chars().next().map_or(1, char::len_utf8),
+                Some(n) => j + n,
+                None => html.len(),
+            };
             let key = html[j..k].to_string();
             if html[k..].starts_with("=\"") {
                 let v0 = k + 2;
-                let v1 = v0 + html[v0..].find('"').expect("unterminated attribute");
+                let v1 = v0 + html[v0..].find('"').unwrap_or(html.len() - v0);
                 attrs.insert(key, unescape(&html[v0..v1]));
-                j = v1 + 1;
+                j = (v1 + 1).min(html.len());
+            } else if html[k..].starts_with('=') {
+                // Unquoted value (never produced by the page; hostile input would be).
+                let v0 = k + 1;
+                let v1 = v0
+                    + html[v0..]
+                        .find(|c: char| c == '>' || c.is_ascii_whitespace())
+                        .unwrap_or(html.len() - v0);
+                attrs.insert(key, unescape(&html[v0..v1]));
+                j = v1;
             } else {
                 attrs.insert(key, String::new());
                 j = k;
@@ -238,6 +251,15 @@ fn tags(html: &str) -> Vec<Tag> {
         i = j.max(start);
     }
     out
+}
+
+#[test]
+fn the_tag_scanner_terminates_on_hostile_markup() {
+    let t = tags("<p a=b c =\"d\" =e é=\"f\" g><img src=x onerror=alert(1)><x \"y\"><b/><a / b>é<");
+    let names: Vec<&str> = t.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["p", "img", "x", "b", "a"]);
+    assert_eq!(t[1].attrs["src"], "x");
+    assert_eq!(t[0].attrs["a"], "b");
 }
 
 fn by_id<'a>(tags: &'a [Tag], id: &str) -> Option<&'a Tag> {
