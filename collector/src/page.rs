@@ -880,7 +880,7 @@ th { font-size: 13px; color: var(--muted); font-weight: 600; border-bottom: 2px 
 th.l, td.l { text-align: left; }
 td.name { font-weight: 600; overflow-wrap: anywhere; min-width: 8em; }
 td.title { overflow-wrap: anywhere; }
-td.rule { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; overflow-wrap: anywhere; }
+td.rule { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; overflow-wrap: anywhere; min-width: 15em; }
 tfoot td { font-weight: 700; border-top: 2px solid var(--ink); border-bottom: none; }
 tr.empty td { color: var(--muted); }
 .nc { color: var(--bad); } .ok { color: var(--ok); }
@@ -913,6 +913,9 @@ footer code { font-size: 12px; }
   tr { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; } tfoot { display: table-row-group; }
   .window { fill: none; }
+  th.opt, td.opt { display: none; }
+  .status { white-space: normal; }
+  td.rule { min-width: 12em; }
 }
 "#;
 

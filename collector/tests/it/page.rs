@@ -164,6 +164,9 @@ fn render(url: &str, name: &str) -> String {
         bytes.len()
     );
     println!("status page screenshot: {}", png.display());
+    let html = artifacts_dir().join(format!("{name}.html"));
+    std::fs::write(&html, &dom).unwrap();
+    println!("status page DOM: {}", html.display());
     dom
 }
 
