@@ -17,7 +17,7 @@ use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use http_body_util::BodyExt;
@@ -556,45 +556,7 @@ async fn metrics(State(s): State<ReadState>) -> Response {
     }
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-async fn status_page(State(s): State<ReadState>) -> Html<String> {
-    let v = summary_json(&s.app, &|_| true);
-    let c = &v["campaign"];
-    let mut rows = String::new();
-    for a in v["agencies"].as_array().into_iter().flatten() {
-        let hosts = a["hosts"].as_i64().unwrap_or(0);
-        let compliant = a["compliant"].as_i64().unwrap_or(0);
-        let pct = if hosts > 0 {
-            100.0 * compliant as f64 / hosts as f64
-        } else {
-            0.0
-        };
-        rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}%</td><td>{}</td></tr>\n",
-            esc(a["name"].as_str().unwrap_or("")),
-            hosts,
-            compliant,
-            a["noncompliant"],
-            a["stale"],
-            pct,
-            esc(a["projected_completion"].as_str().unwrap_or("no downward trend")),
-        ));
-    }
-    Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>hardline: {name}</title></head><body>\n\
-<h1>Campaign {name}: {days} days left</h1>\n<p>Deadline {deadline}; severity threshold {thr}; as of {now}.</p>\n\
-<table border=\"1\" cellpadding=\"4\"><tr><th>Agency</th><th>Hosts</th><th>Compliant</th><th>Noncompliant</th><th>Stale</th><th>Compliant %</th><th>Projected completion</th></tr>\n{rows}</table>\n\
-<p>This is a placeholder: the full status page with the burn-down chart arrives with issue 5. Data: <a href=\"/metrics\">/metrics</a>, <code>/api/v1/summary</code> (viewer token).</p>\n</body></html>\n",
-        name = esc(c["name"].as_str().unwrap_or("")),
-        days = c["days_left"],
-        deadline = esc(c["deadline"].as_str().unwrap_or("")),
-        thr = esc(c["severity_threshold"].as_str().unwrap_or("")),
-        now = esc(c["now"].as_str().unwrap_or("")),
-    ))
+/// `GET /`: the leadership status page (see [`crate::page`]).
+async fn status_page(State(s): State<ReadState>) -> Response {
+    crate::page::status_page(s.app).await
 }

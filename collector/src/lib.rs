@@ -6,13 +6,14 @@
 //! Layout: [`config`] (the TOML file), [`auth`] (tokens, rate limits), [`validate`]
 //! (refusals and report checks), [`store`] (SQLite, group-commit writer), [`agg`]
 //! (aggregates), [`waivers`], [`metrics`] (the Prometheus collector), [`api`] (HTTP
-//! routes), [`server`] (listeners, TLS, signals).
+//! routes), [`page`] (the status page), [`server`] (listeners, TLS, signals).
 
 pub mod agg;
 pub mod api;
 pub mod auth;
 pub mod config;
 pub mod metrics;
+pub mod page;
 pub mod server;
 pub mod store;
 pub mod validate;

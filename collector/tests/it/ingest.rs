@@ -234,7 +234,9 @@ async fn pushed_reports_show_up_in_metrics_and_read_api() {
         .await
         .unwrap();
     assert!(
-        page.contains("days left") && page.contains("DOE") && page.contains("issue 5"),
+        page.contains("id=\"days-left\"")
+            && page.contains("data-agency=\"DOE\"")
+            && page.contains("id=\"burndown\""),
         "{page}"
     );
 }

@@ -7,6 +7,7 @@ mod clock;
 mod durability;
 mod fuzz;
 mod ingest;
+mod page;
 mod push;
 mod refusals;
 mod util;
