@@ -202,25 +202,25 @@ fn promtool_checks_every_prometheus_config_rule_file_and_rule_test() {
     }
     // promtool really fails a broken rule test (the check above is not vacuous).
     let dir = tempfile::tempdir().unwrap();
-    let t = &tests[0];
-    let text = std::fs::read_to_string(t)
-        .unwrap()
-        .replace(
-            "../rules/",
-            &format!("{}/", deploy_dir().join("prometheus/rules").display()),
-        )
-        .replacen(
-            "agency: DOE, campaign: eo}",
-            "agency: DOJ, campaign: eo}",
-            1,
-        );
-    let broken = dir.path().join("broken.test.yml");
-    std::fs::write(&broken, text).unwrap();
-    let (ok, out) = run(Command::new("promtool")
-        .arg("test")
-        .arg("rules")
-        .arg(&broken));
+    let t = deploy_dir().join("prometheus/tests/hardline-alerts.test.yml");
+    let good = std::fs::read_to_string(&t).unwrap().replace(
+        "../rules/",
+        &format!("{}/", deploy_dir().join("prometheus/rules").display()),
+    );
+    let copy = dir.path().join("copy.test.yml");
+    std::fs::write(&copy, &good).unwrap();
+    let (ok, out) = run(Command::new("promtool").arg("test").arg("rules").arg(&copy));
+    assert!(ok, "the copy passes as the original:\n{out}");
+    let bad = good.replacen(
+        "agency: DOE, campaign: eo}",
+        "agency: DOJ, campaign: eo}",
+        1,
+    );
+    assert_ne!(bad, good);
+    std::fs::write(&copy, bad).unwrap();
+    let (ok, out) = run(Command::new("promtool").arg("test").arg("rules").arg(&copy));
     assert!(!ok, "a wrong expectation must fail:\n{out}");
+    assert!(out.contains("HardlineDeadlineAtRisk"), "{out}");
 }
 
 #[test]
@@ -614,9 +614,7 @@ impl Prom {
                     }
                 }
             }
-            if let Ok(Some(st)) = self.child_status() {
-                panic!("prometheus exited ({st}):\n{}", self.log());
-            }
+            assert!(self.running(), "prometheus exited:\n{}", self.log());
             assert!(
                 Instant::now() < deadline,
                 "{expr}: condition not met within 90 s\n{}",
@@ -626,14 +624,16 @@ impl Prom {
         }
     }
 
-    fn child_status(&self) -> std::io::Result<Option<std::process::ExitStatus>> {
-        // try_wait needs &mut; a shared borrow is enough to ask /proc.
-        let alive = Path::new(&format!("/proc/{}", self.child.id())).exists();
-        Ok(if alive {
-            None
-        } else {
-            Some(std::process::ExitStatus::default())
-        })
+    /// False once the process has exited (a zombie: state Z in /proc/PID/stat; it is
+    /// reaped on drop).
+    fn running(&self) -> bool {
+        std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .map(|st| {
+                st.rsplit(')')
+                    .next()
+                    .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+            })
+            .unwrap_or(false)
     }
 }
 
