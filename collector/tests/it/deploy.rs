@@ -1281,6 +1281,33 @@ async fn prometheus_evaluates_every_dashboard_rule_and_alert_expression_on_real_
             &[&a_target, "unknown_token"]
         ])
     );
+    // The rule without `for` is firing in Prometheus itself, annotations rendered.
+    let deadline_at = Instant::now() + Duration::from_secs(90);
+    loop {
+        let v: Value = http
+            .get(format!("{}/api/v1/alerts", prom.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let firing = v["data"]["alerts"].as_array().unwrap().iter().find(|a| {
+            a["labels"]["alertname"] == "HardlineDeadlinePassedNoncompliant"
+                && a["state"] == "firing"
+        });
+        if let Some(a) = firing {
+            assert_eq!(a["labels"]["agency"], "TREAS");
+            assert_eq!(a["labels"]["severity"], "critical");
+            assert_eq!(
+                a["annotations"]["summary"],
+                "TREAS: deadline passed with 2 noncompliant hosts"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline_at, "no firing alert: {v}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     // Both collectors are up and scraped: these two are empty on purpose (below, the
     // collector-down one fires once collector B is stopped).
     assert!(prom
