@@ -4,6 +4,7 @@
 
 mod cli;
 mod clock;
+mod deploy;
 mod durability;
 mod fuzz;
 mod ingest;
