@@ -283,6 +283,8 @@ struct Courier {
     delivered: usize,
     duplicates: usize,
     rejected: usize,
+    /// False for one-shot deliveries (`run --once`, `scan --push`): a failure ends them.
+    will_retry: bool,
 }
 
 /// One delivery step.
@@ -310,6 +312,7 @@ impl Courier {
             delivered: 0,
             duplicates: 0,
             rejected: 0,
+            will_retry: true,
         })
     }
 
@@ -417,10 +420,14 @@ impl Courier {
             wait = wait.max(ra.min(self.retry_max));
         }
         self.not_before = Some(Instant::now() + wait);
+        let next = if self.will_retry {
+            format!("next retry in {:.1}s", wait.as_secs_f64())
+        } else {
+            "they wait for the next run".to_string()
+        };
         log(&format!(
-            "collector unreachable: {why}; {} report(s) spooled; next retry in {:.1}s",
-            self.waiting(),
-            wait.as_secs_f64()
+            "collector unreachable: {why}; {} report(s) spooled; {next}",
+            self.waiting()
         ));
         Step::Failed
     }
@@ -526,6 +533,7 @@ pub fn run(
         }
     ));
     if once {
+        courier.will_retry = false;
         let mut ok = true;
         let report = scan();
         match courier.put(&report) {
@@ -568,6 +576,7 @@ pub fn push_report(settings: &Settings, report: &Report) -> Result<String, Strin
     match &settings.spool {
         Some(s) => {
             let mut courier = Courier::new(settings, s)?;
+            courier.will_retry = false;
             let entry = courier.put(report)?;
             rt.block_on(courier.drain_once(None));
             if entry.path.exists() {
