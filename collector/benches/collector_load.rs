@@ -10,7 +10,9 @@
 //! 4. collector RSS (VmRSS and VmHWM);
 //! 5. restart time: SIGTERM, start, time until `/metrics` answers.
 //!
-//! Run: `cargo bench -p hardline-collector --bench collector_load`
+//! Run: `cargo bench -p hardline-collector --bench collector_load`; `BENCH_MODE=fresh`
+//! (default: a new TLS connection per report, as agents push, resuming the session), `full`
+//! (the same without resumption), `http1` (keep-alive) or `h2` (one multiplexed connection).
 //! The generator shares the machine's cores with the collector: numbers are conservative.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark driver: abort loudly on setup errors
 
@@ -106,7 +108,10 @@ struct Proc {
 
 fn start(config: &std::path::Path) -> (Proc, Duration) {
     let t = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hardline-collector"))
+    // BENCH_COLLECTOR: another build of the collector (e.g. one with symbols, for perf).
+    let bin = std::env::var_os("BENCH_COLLECTOR")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_hardline-collector").into());
+    let mut child = Command::new(bin)
         .arg("serve")
         .arg("--config")
         .arg(config)
@@ -161,6 +166,25 @@ fn cpu_split(pid: &str) -> (f64, f64) {
     (ticks(11) / 100.0, ticks(12) / 100.0)
 }
 
+/// Push one report and read the whole answer; `Err` unless 2xx.
+async fn post(client: &reqwest::Client, url: &str, token: &str, b: Vec<u8>) -> Result<(), String> {
+    let r = client
+        .post(url)
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(b)
+        .send()
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let status = r.status();
+    let text = r.text().await.map_err(|e| format!("{e:?}"))?;
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("{status} {text}"))
+    }
+}
+
 fn pct(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -213,20 +237,48 @@ async fn main() {
         return;
     }
     let (mut p, _) = start(&config);
-    let mut builder = reqwest::Client::builder();
-    if std::env::var_os("BENCH_HTTP1").is_some() {
-        builder = builder.http1_only();
-    }
-    let client = builder
+    // How the load arrives (BENCH_MODE):
+    // - `fresh`: a new TCP connection and TLS handshake per report over HTTP/1.1, exactly
+    //   what `hardline-agent run` does (one push per scan, resuming its TLS session with
+    //   the collector's ticket); the default;
+    // - `full`: the same with a full handshake every time (no resumption), as agents run
+    //   from the timer (`run --once`, a new process per scan) connect;
+    // - `http1`: HTTP/1.1 keep-alive, one connection per concurrent sender;
+    // - `h2`: every sender multiplexed over one HTTP/2 connection.
+    let mode = std::env::var("BENCH_MODE").unwrap_or_else(|_| "fresh".into());
+    let mut builder = reqwest::Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap()])
-        .pool_max_idle_per_host(conc as usize * 2)
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
+        .timeout(Duration::from_secs(60));
+    builder = match mode.as_str() {
+        "fresh" => builder.http1_only().pool_max_idle_per_host(0),
+        "full" => {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(ca.der().clone()).unwrap();
+            let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+            let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            tls.resumption = rustls::client::Resumption::disabled();
+            tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+            reqwest::Client::builder()
+                .use_preconfigured_tls(tls)
+                .timeout(Duration::from_secs(60))
+                .http1_only()
+                .pool_max_idle_per_host(0)
+        }
+        "http1" => builder
+            .http1_only()
+            .pool_max_idle_per_host(conc as usize * 2),
+        "h2" => builder.pool_max_idle_per_host(conc as usize * 2),
+        other => panic!("BENCH_MODE={other}: choose fresh, full, http1 or h2"),
+    };
+    let client = builder.build().unwrap();
     let url = format!("{}/api/v1/reports", p.ingest);
     let tpl = Arc::new(template());
     println!(
-        "report size: {} bytes JSON, 150 results; hosts {hosts}, concurrency {conc}",
+        "report size: {} bytes JSON, 150 results; hosts {hosts}, concurrency {conc}, mode {mode}",
         body(&tpl, 0).len()
     );
 
@@ -252,18 +304,14 @@ async fn main() {
                     return;
                 }
                 let b = body(&tpl, h);
-                let r = client.post(&url).bearer_auth(token).body(b).send().await;
-                if !matches!(r, Ok(ref r) if r.status().is_success())
-                    && errors.fetch_add(1, Ordering::Relaxed) < 5
-                {
-                    {
-                        match r {
-                            Ok(r) => eprintln!(
-                                "error: {} {}",
-                                r.status(),
-                                r.text().await.unwrap_or_default()
-                            ),
-                            Err(e) => eprintln!("error: {e:?}"),
+                // The answer is read whole, as the agent does (an HTTP/2 client that
+                // drops unread answers resets their streams, and h2 closes a connection
+                // after 1024 such resets).
+                match post(&client, &url, token, b).await {
+                    Ok(_) => {}
+                    Err(e) => {
+                        if errors.fetch_add(1, Ordering::Relaxed) < 5 {
+                            eprintln!("error: {e}");
                         }
                     }
                 }
@@ -303,8 +351,7 @@ async fn main() {
         handles.push(tokio::spawn(async move {
             let b = body(&tpl, (i * 7919) % hosts.max(1));
             let t = Instant::now();
-            let r = client.post(&url).bearer_auth(token).body(b).send().await;
-            let ok = matches!(r, Ok(ref r) if r.status().is_success());
+            let ok = post(&client, &url, token, b).await.is_ok();
             (t.elapsed().as_secs_f64() * 1000.0, ok)
         }));
     }

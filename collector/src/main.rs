@@ -6,6 +6,12 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+// mimalloc instead of glibc malloc: ingest parses each 50 KB report into ~1,500 small
+// allocations on every worker thread at once, and glibc's arenas spent over a quarter of
+// the collector's CPU in malloc/free and their locks (perf, `BENCH_MODE=fresh`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "hardline-collector",

@@ -4,7 +4,8 @@
 //! TLS 1.2 and 1.3 only, ALPN h2 and http/1.1. When `client_ca` is set the ingest listener
 //! requires client certificates chaining to it (mTLS); the read listener never does.
 //! Plain HTTP is used only when no certificate is configured, which the configuration
-//! allows only for loopback addresses.
+//! allows only for loopback addresses. Sessions resume with stateless tickets (see
+//! [`tls_config`]).
 //!
 //! Startup prints one line per listener to standard output
 //! (`hardline-collector: ingest listening on https://127.0.0.1:8443`), so that scripts and
@@ -68,6 +69,14 @@ pub fn tls_config(files: &TlsFiles, client_auth: bool) -> Result<ServerConfig, S
         .with_single_cert(certs, key)
         .map_err(|e| tls_err("tls_cert/tls_key", &files.cert, &e))?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // Stateless TLS 1.3 session tickets (AES-256 + HMAC-SHA256, keys random at start and
+    // rotated every 6 h, tickets valid 12 h), so that every agent of the fleet, not only
+    // the last 256 to connect, resumes its hourly push without a certificate signature
+    // and verification. Resumption is PSK with (EC)DHE: forward secrecy is kept; 0-RTT
+    // stays off. One ticket per handshake: an agent uses one connection per push.
+    cfg.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new()
+        .map_err(|e| StartError::Tls(format!("session tickets: {e}")))?;
+    cfg.send_tls13_tickets = 1;
     Ok(cfg)
 }
 
@@ -245,5 +254,84 @@ fn reload_waivers(app: &App) {
             tracing::info!(waivers = n, "Reloaded the waivers file.");
         }
         Err(error) => tracing::error!(%error, "Kept the previous waivers: the file is invalid."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use rustls::{ClientConfig, ClientConnection, HandshakeKind, ServerConnection};
+
+    /// Run a handshake in memory, then let the client read the session ticket.
+    fn handshake(client: Arc<ClientConfig>, server: Arc<ServerConfig>) -> HandshakeKind {
+        let name = rustls::pki_types::ServerName::try_from("collector.test").unwrap();
+        let mut c = ClientConnection::new(client, name).unwrap();
+        let mut s = ServerConnection::new(server).unwrap();
+        for _ in 0..20 {
+            let mut buf = Vec::new();
+            while c.wants_write() {
+                c.write_tls(&mut buf).unwrap();
+            }
+            let mut rd = &buf[..];
+            while !rd.is_empty() {
+                s.read_tls(&mut rd).unwrap();
+            }
+            s.process_new_packets().unwrap();
+            let mut buf = Vec::new();
+            while s.wants_write() {
+                s.write_tls(&mut buf).unwrap();
+            }
+            let mut rd = &buf[..];
+            while !rd.is_empty() {
+                c.read_tls(&mut rd).unwrap();
+            }
+            c.process_new_packets().unwrap();
+            if !c.is_handshaking() && !s.is_handshaking() && !s.wants_write() {
+                break;
+            }
+        }
+        assert!(!c.is_handshaking() && !s.is_handshaking());
+        c.handshake_kind().unwrap()
+    }
+
+    #[test]
+    fn sessions_resume_with_stateless_tickets_for_more_agents_than_a_session_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["collector.test".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let files = TlsFiles {
+            cert: dir.path().join("tls.crt"),
+            key: dir.path().join("tls.key"),
+            client_ca: None,
+        };
+        std::fs::write(&files.cert, cert.pem()).unwrap();
+        std::fs::write(&files.key, key.serialize_pem()).unwrap();
+        let server = Arc::new(tls_config(&files, true).unwrap());
+        let mut roots = RootCertStore::empty();
+        roots.add(cert.der().clone()).unwrap();
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        // 300 agents (rustls' stateful server cache holds 256 sessions): each connects
+        // twice; every second connection resumes, whoever connected in between.
+        let agents: Vec<Arc<ClientConfig>> = (0..300)
+            .map(|_| {
+                Arc::new(
+                    ClientConfig::builder_with_provider(provider.clone())
+                        .with_protocol_versions(&[&rustls::version::TLS13])
+                        .unwrap()
+                        .with_root_certificates(roots.clone())
+                        .with_no_client_auth(),
+                )
+            })
+            .collect();
+        for a in &agents {
+            assert_eq!(handshake(a.clone(), server.clone()), HandshakeKind::Full);
+        }
+        for a in &agents {
+            assert_eq!(handshake(a.clone(), server.clone()), HandshakeKind::Resumed);
+        }
     }
 }
