@@ -10,9 +10,10 @@
 //! 4. collector RSS (VmRSS and VmHWM);
 //! 5. restart time: SIGTERM, start, time until `/metrics` answers.
 //!
-//! Run: `cargo bench -p hardline-collector --bench collector_load`; `BENCH_MODE=fresh`
-//! (default: a new TLS connection per report, as agents push, resuming the session), `full`
-//! (the same without resumption), `http1` (keep-alive) or `h2` (one multiplexed connection).
+//! Run: `cargo bench -p hardline-collector --bench collector_load`. `BENCH_MODE`: `agent`
+//! (default: the agent's own push client, a new TLS connection per report, resuming the
+//! session), `fresh` (the same with reqwest), `full` (reqwest without resumption), `http1`
+//! (keep-alive) or `h2` (one multiplexed connection).
 //! The generator shares the machine's cores with the collector: numbers are conservative.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark driver: abort loudly on setup errors
 
@@ -166,8 +167,25 @@ fn cpu_split(pid: &str) -> (f64, f64) {
     (ticks(11) / 100.0, ticks(12) / 100.0)
 }
 
+/// Who pushes: reqwest, or the agent's own push client.
+#[derive(Clone)]
+enum Sender {
+    Http(reqwest::Client),
+    Agent(Arc<hardline_agent::push::client::Client>),
+}
+
 /// Push one report and read the whole answer; `Err` unless 2xx.
-async fn post(client: &reqwest::Client, url: &str, token: &str, b: Vec<u8>) -> Result<(), String> {
+async fn post(sender: &Sender, url: &str, token: &str, b: Vec<u8>) -> Result<(), String> {
+    use hardline_agent::push::client::Delivery;
+    let client = match sender {
+        Sender::Http(c) => c,
+        Sender::Agent(a) => {
+            return match a.push(hyper::body::Bytes::from(b)).await {
+                Delivery::Stored { .. } => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        }
+    };
     let r = client
         .post(url)
         .bearer_auth(token)
@@ -238,19 +256,21 @@ async fn main() {
     }
     let (mut p, _) = start(&config);
     // How the load arrives (BENCH_MODE):
-    // - `fresh`: a new TCP connection and TLS handshake per report over HTTP/1.1, exactly
-    //   what `hardline-agent run` does (one push per scan, resuming its TLS session with
-    //   the collector's ticket); the default;
-    // - `full`: the same with a full handshake every time (no resumption), as agents run
-    //   from the timer (`run --once`, a new process per scan) connect;
+    // - `agent` (the default): each sender is one agent, pushing with the agent's own
+    //   client (`hardline_agent::push::client::Client`, what `hardline-agent run` uses): a
+    //   new TCP connection and TLS session per report over HTTP/1.1, resuming the session
+    //   with the collector's ticket from its previous push;
+    // - `fresh`: the same pattern with reqwest (one client, its session cache shared);
+    // - `full`: a full handshake every time (no resumption), as agents run from the timer
+    //   (`run --once`, a new process per scan) connect;
     // - `http1`: HTTP/1.1 keep-alive, one connection per concurrent sender;
     // - `h2`: every sender multiplexed over one HTTP/2 connection.
-    let mode = std::env::var("BENCH_MODE").unwrap_or_else(|_| "fresh".into());
+    let mode = std::env::var("BENCH_MODE").unwrap_or_else(|_| "agent".into());
     let mut builder = reqwest::Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap()])
         .timeout(Duration::from_secs(60));
     builder = match mode.as_str() {
-        "fresh" => builder.http1_only().pool_max_idle_per_host(0),
+        "fresh" | "agent" => builder.http1_only().pool_max_idle_per_host(0),
         "full" => {
             let mut roots = rustls::RootCertStore::empty();
             roots.add(ca.der().clone()).unwrap();
@@ -272,9 +292,28 @@ async fn main() {
             .http1_only()
             .pool_max_idle_per_host(conc as usize * 2),
         "h2" => builder.pool_max_idle_per_host(conc as usize * 2),
-        other => panic!("BENCH_MODE={other}: choose fresh, full, http1 or h2"),
+        other => panic!("BENCH_MODE={other}: choose agent, fresh, full, http1 or h2"),
     };
     let client = builder.build().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(dir.path().join("agent.token"), token).unwrap();
+    let agent_settings = hardline_agent::push::client::ClientSettings {
+        endpoint: hardline_agent::push::client::Endpoint::parse(&p.ingest).unwrap(),
+        token_file: dir.path().join("agent.token"),
+        ca_bundle: Some(dir.path().join("ca.pem")),
+        client_identity: None,
+        connect_timeout: Duration::from_secs(30),
+        request_timeout: Duration::from_secs(60),
+    };
+    let sender = || -> Sender {
+        if mode == "agent" {
+            Sender::Agent(Arc::new(
+                hardline_agent::push::client::Client::new(agent_settings.clone()).unwrap(),
+            ))
+        } else {
+            Sender::Http(client.clone())
+        }
+    };
     let url = format!("{}/api/v1/reports", p.ingest);
     let tpl = Arc::new(template());
     println!(
@@ -291,7 +330,7 @@ async fn main() {
     let mut tasks = Vec::new();
     for _ in 0..conc {
         let (client, url, tpl, next, errors) = (
-            client.clone(),
+            sender(),
             url.clone(),
             tpl.clone(),
             next.clone(),
@@ -344,10 +383,11 @@ async fn main() {
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let start_t = Instant::now();
     let mut handles = Vec::with_capacity(total as usize);
+    let shared = sender();
     for i in 0..total {
         let due = start_t + interval * i as u32;
         tokio::time::sleep_until(due.into()).await;
-        let (client, url, tpl) = (client.clone(), url.clone(), tpl.clone());
+        let (client, url, tpl) = (shared.clone(), url.clone(), tpl.clone());
         handles.push(tokio::spawn(async move {
             let b = body(&tpl, (i * 7919) % hosts.max(1));
             let t = Instant::now();
