@@ -263,40 +263,40 @@ mod tests {
     use super::*;
     use rustls::{ClientConfig, ClientConnection, HandshakeKind, ServerConnection};
 
+    /// Move every pending TLS record from `from` to `to`, and let `to` process them.
+    fn transfer(from: &mut rustls::Connection, to: &mut rustls::Connection) {
+        let mut buf = Vec::new();
+        while from.wants_write() {
+            from.write_tls(&mut buf).unwrap();
+        }
+        let mut rd = &buf[..];
+        while !rd.is_empty() {
+            to.read_tls(&mut rd).unwrap();
+        }
+        to.process_new_packets().unwrap();
+    }
+
     /// Run a handshake in memory, then let the client read the session ticket.
     fn handshake(client: Arc<ClientConfig>, server: Arc<ServerConfig>) -> HandshakeKind {
         let name = rustls::pki_types::ServerName::try_from("collector.test").unwrap();
-        let mut c = ClientConnection::new(client, name).unwrap();
-        let mut s = ServerConnection::new(server).unwrap();
+        let mut c = rustls::Connection::Client(ClientConnection::new(client, name).unwrap());
+        let mut s = rustls::Connection::Server(ServerConnection::new(server).unwrap());
         for _ in 0..20 {
-            let mut buf = Vec::new();
-            while c.wants_write() {
-                c.write_tls(&mut buf).unwrap();
-            }
-            let mut rd = &buf[..];
-            while !rd.is_empty() {
-                s.read_tls(&mut rd).unwrap();
-            }
-            s.process_new_packets().unwrap();
-            let mut buf = Vec::new();
-            while s.wants_write() {
-                s.write_tls(&mut buf).unwrap();
-            }
-            let mut rd = &buf[..];
-            while !rd.is_empty() {
-                c.read_tls(&mut rd).unwrap();
-            }
-            c.process_new_packets().unwrap();
+            transfer(&mut c, &mut s);
+            transfer(&mut s, &mut c);
             if !c.is_handshaking() && !s.is_handshaking() && !s.wants_write() {
                 break;
             }
         }
         assert!(!c.is_handshaking() && !s.is_handshaking());
+        // Agent and collector agree on the post-quantum hybrid key exchange.
+        let group = c.negotiated_key_exchange_group().map(|g| g.name());
+        assert_eq!(group, Some(rustls::NamedGroup::X25519MLKEM768));
         c.handshake_kind().unwrap()
     }
 
     #[test]
-    fn sessions_resume_with_stateless_tickets_for_more_agents_than_a_session_cache() {
+    fn agents_resume_with_stateless_tickets_over_post_quantum_key_exchange() {
         let dir = tempfile::tempdir().unwrap();
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = rcgen::CertificateParams::new(vec!["collector.test".to_string()])
@@ -311,20 +311,12 @@ mod tests {
         std::fs::write(&files.cert, cert.pem()).unwrap();
         std::fs::write(&files.key, key.serialize_pem()).unwrap();
         let server = Arc::new(tls_config(&files, true).unwrap());
-        let mut roots = RootCertStore::empty();
-        roots.add(cert.der().clone()).unwrap();
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        // 300 agents (rustls' stateful server cache holds 256 sessions): each connects
-        // twice; every second connection resumes, whoever connected in between.
+        // 300 agents with the agent's own TLS configuration (rustls' stateful server cache
+        // holds 256 sessions): each connects twice; every second connection resumes,
+        // whoever connected in between.
         let agents: Vec<Arc<ClientConfig>> = (0..300)
             .map(|_| {
-                Arc::new(
-                    ClientConfig::builder_with_provider(provider.clone())
-                        .with_protocol_versions(&[&rustls::version::TLS13])
-                        .unwrap()
-                        .with_root_certificates(roots.clone())
-                        .with_no_client_auth(),
-                )
+                Arc::new(hardline_agent::push::client::tls_config(Some(&files.cert), None).unwrap())
             })
             .collect();
         for a in &agents {

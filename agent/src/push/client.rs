@@ -172,12 +172,19 @@ pub fn read_token(path: &Path) -> Result<String, String> {
 }
 
 /// The rustls client configuration: aws-lc-rs, TLS 1.2+, the trust store, an optional
-/// client identity.
+/// client identity. Key exchange prefers the post-quantum hybrid X25519MLKEM768 (rustls'
+/// own default, lost with `default-features = false`): a report maps a host's weaknesses,
+/// and a recording of today's push must not be readable by tomorrow's quantum computer.
+/// The TLS checks of scanned servers keep the classical order (`net::tls`).
 pub fn tls_config(
     ca_bundle: Option<&Path>,
     identity: Option<(&Path, &Path)>,
 ) -> Result<ClientConfig, String> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut provider = rustls::crypto::aws_lc_rs::default_provider();
+    provider.kx_groups.sort_by_key(|g| {
+        g.name() != rustls::NamedGroup::X25519MLKEM768 // false (the hybrid) sorts first
+    });
+    let provider = Arc::new(provider);
     let store = match ca_bundle {
         Some(p) => p.to_path_buf(),
         None => crate::net::tls::SYSTEM_STORES
