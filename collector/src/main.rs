@@ -9,8 +9,9 @@ use std::process::ExitCode;
 // mimalloc instead of glibc malloc: ingest parses each 50 KB report into ~1,500 small
 // allocations on every worker thread at once, and glibc's arenas spent over a quarter of
 // the collector's CPU in malloc/free and their locks (perf, `BENCH_MODE=fresh`). Built in
-// its `secure` mode (guard pages, encoded free lists, randomized allocation): the C code
-// that parses untrusted bytes (aws-lc's TLS) keeps a hardened heap, for ~10 % of the gain.
+// its `secure` mode (guard pages, encoded free lists, randomized allocation) so that the C
+// code parsing untrusted bytes (aws-lc's TLS) keeps a hardened heap; that costs ~12 % more
+// CPU per report than plain mimalloc (0.51 vs 0.45 ms), still less than glibc (0.57 ms).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
