@@ -3,7 +3,8 @@
 //! Starts the real collector binary (release build) with TLS on loopback and a temp data
 //! dir (durable commits: WAL + synchronous=FULL), then measures over real HTTPS:
 //! 1. ingest throughput: `BENCH_HOSTS` reports (default 100,000) of 150 results each,
-//!    one per new host, from `BENCH_CONCURRENCY` connections (default 64);
+//!    one per new host, from `BENCH_CONCURRENCY` senders (default 64); then
+//!    `BENCH_UPDATES` (default 20,000) that replace stored hosts' reports;
 //! 2. latency at a fixed rate: `BENCH_RATE` reports/s (default 500) for `BENCH_SECONDS`
 //!    (default 10), open loop (sends are scheduled, not waiting for answers): p50/p99/max;
 //! 3. `/metrics` scrape time with all hosts stored (20 scrapes);
@@ -321,62 +322,67 @@ async fn main() {
         body(&tpl, 0).len()
     );
 
-    // 1. Throughput while filling the store with `hosts` hosts.
-    let next = Arc::new(AtomicU64::new(0));
-    let errors = Arc::new(AtomicU64::new(0));
+    // 1. Throughput: first while filling the store with `hosts` new hosts, then for
+    //    `BENCH_UPDATES` reports (default 20,000) replacing stored hosts' latest reports:
+    //    the steady state of a fleet, where every push also prunes the host's history.
+    let updates = env_or("BENCH_UPDATES", 20_000);
     let pid = p.child.id().to_string();
-    let (c0, g0, split0) = (cpu_seconds(&pid), cpu_seconds("self"), cpu_split(&pid));
-    let t = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..conc {
-        let (client, url, tpl, next, errors) = (
-            sender(),
-            url.clone(),
-            tpl.clone(),
-            next.clone(),
-            errors.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let h = next.fetch_add(1, Ordering::Relaxed);
-                if h >= hosts {
-                    return;
-                }
-                let b = body(&tpl, h);
-                // The answer is read whole, as the agent does (an HTTP/2 client that
-                // drops unread answers resets their streams, and h2 closes a connection
-                // after 1024 such resets).
-                match post(&client, &url, token, b).await {
-                    Ok(_) => {}
-                    Err(e) => {
+    for (what, n, stride) in [("new hosts", hosts, 1), ("updates", updates, 7919)] {
+        if n == 0 {
+            continue;
+        }
+        let next = Arc::new(AtomicU64::new(0));
+        let errors = Arc::new(AtomicU64::new(0));
+        let (c0, g0, split0) = (cpu_seconds(&pid), cpu_seconds("self"), cpu_split(&pid));
+        let t = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..conc {
+            let (client, url, tpl, next, errors) = (
+                sender(),
+                url.clone(),
+                tpl.clone(),
+                next.clone(),
+                errors.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        return;
+                    }
+                    let b = body(&tpl, (i * stride) % hosts.max(1));
+                    // The answer is read whole, as the agent does (an HTTP/2 client that
+                    // drops unread answers resets their streams, and h2 closes a
+                    // connection after 1024 such resets).
+                    if let Err(e) = post(&client, &url, token, b).await {
                         if errors.fetch_add(1, Ordering::Relaxed) < 5 {
                             eprintln!("error: {e}");
                         }
                     }
                 }
-            }
-        }));
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let el = t.elapsed().as_secs_f64();
+        println!(
+            "ingest ({what}): {n} reports in {el:.1} s = {:.0} reports/s ({} errors)",
+            n as f64 / el,
+            errors.load(Ordering::Relaxed)
+        );
+        println!(
+            "  CPU per report: collector {:.2} ms, load generator {:.2} ms",
+            (cpu_seconds(&pid) - c0) * 1000.0 / n as f64,
+            (cpu_seconds("self") - g0) * 1000.0 / n as f64
+        );
+        let split1 = cpu_split(&pid);
+        println!(
+            "  collector user {:.2} ms, system {:.2} ms per report",
+            (split1.0 - split0.0) * 1000.0 / n as f64,
+            (split1.1 - split0.1) * 1000.0 / n as f64
+        );
     }
-    for task in tasks {
-        task.await.unwrap();
-    }
-    let el = t.elapsed().as_secs_f64();
-    println!(
-        "ingest: {hosts} reports in {el:.1} s = {:.0} reports/s ({} errors)",
-        hosts as f64 / el,
-        errors.load(Ordering::Relaxed)
-    );
-    println!(
-        "  CPU per report: collector {:.2} ms, load generator {:.2} ms",
-        (cpu_seconds(&pid) - c0) * 1000.0 / hosts as f64,
-        (cpu_seconds("self") - g0) * 1000.0 / hosts as f64
-    );
-    let split1 = cpu_split(&pid);
-    println!(
-        "  collector user {:.2} ms, system {:.2} ms per report",
-        (split1.0 - split0.0) * 1000.0 / hosts as f64,
-        (split1.1 - split0.1) * 1000.0 / hosts as f64
-    );
 
     // 2. Latency at a fixed rate (open loop), updating existing hosts.
     let total = rate * secs;

@@ -68,6 +68,16 @@ CREATE TABLE daily (
 );
 "#];
 
+/// Keep the newest `?2 + 1` reports of host `?1`: find the oldest one to keep (a scalar
+/// subquery walking `reports_by_host` backwards; rowid, which grows with every insert, breaks
+/// ties) and delete what sorts before it. NULL, so nothing, while the host has fewer.
+/// The earlier `report_id IN (… LIMIT -1 OFFSET ?)` filled and dropped a temporary table
+/// (its own b-tree and page cache) on every update.
+pub const PRUNE: &str = "DELETE FROM reports WHERE host_id = ?1
+     AND (finished_at, received_at, rowid) < (SELECT finished_at, received_at, rowid
+         FROM reports WHERE host_id = ?1
+         ORDER BY finished_at DESC, received_at DESC, rowid DESC LIMIT 1 OFFSET ?2)";
+
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -483,11 +493,8 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
             }
             // A host seen for the first time has one report: nothing to prune.
             if prior.is_some() {
-                sp.prepare_cached(
-                    "DELETE FROM reports WHERE report_id IN (SELECT report_id FROM reports WHERE host_id = ?1
-                     ORDER BY finished_at DESC, received_at DESC LIMIT -1 OFFSET ?2)",
-                )?
-                .execute(params![j.host_id, history])?;
+                sp.prepare_cached(PRUNE)?
+                    .execute(params![j.host_id, history - 1])?;
             }
             sp.commit()?;
             Ok(true)
@@ -590,4 +597,78 @@ pub fn history(conn: &Connection, host_id: &str) -> Result<Vec<(String, i64, i64
     )?;
     let rows = stmt.query_map([host_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn store() -> Connection {
+        let mut c = Connection::open_in_memory().unwrap();
+        migrate(&mut c).unwrap();
+        c
+    }
+
+    fn add(c: &Connection, id: &str, host: &str, finished: i64, received: i64) {
+        c.execute(
+            "INSERT INTO reports (report_id, host_id, agency, finished_at, received_at, body)
+             VALUES (?1, ?2, 'A', ?3, ?4, x'')",
+            params![id, host, finished, received],
+        )
+        .unwrap();
+    }
+
+    fn kept(c: &Connection, host: &str) -> Vec<String> {
+        history(c, host)
+            .unwrap()
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect()
+    }
+
+    #[test]
+    fn prune_keeps_the_newest_reports_of_one_host_ties_broken_by_arrival() {
+        let c = store();
+        // Host h: an old one, three with the same finished_at (one received later), a
+        // late arrival of an old scan, and the newest. Host g must not be touched.
+        add(&c, "old", "h", 100, 100);
+        add(&c, "tie1", "h", 200, 300);
+        add(&c, "tie2", "h", 200, 300);
+        add(&c, "tie3-later", "h", 200, 400);
+        add(&c, "late-old", "h", 150, 500);
+        add(&c, "new", "h", 300, 300);
+        add(&c, "g1", "g", 50, 50);
+        add(&c, "g2", "g", 60, 60);
+        let history: i64 = 3;
+        let deleted = c.execute(PRUNE, params!["h", history - 1]).unwrap();
+        assert_eq!(deleted, 3);
+        // Newest first: finished_at, then received_at, then arrival (tie2 after tie1).
+        assert_eq!(kept(&c, "h"), ["new", "tie3-later", "tie2"]);
+        assert_eq!(kept(&c, "g").len(), 2);
+        // Fewer than `history` reports: nothing happens.
+        assert_eq!(c.execute(PRUNE, params!["g", history - 1]).unwrap(), 0);
+        assert_eq!(c.execute(PRUNE, params!["h", history - 1]).unwrap(), 0);
+        // history = 1 keeps exactly the newest.
+        assert_eq!(c.execute(PRUNE, params!["h", 0]).unwrap(), 2);
+        assert_eq!(kept(&c, "h"), ["new"]);
+    }
+
+    #[test]
+    fn prune_walks_the_host_index_without_a_temporary_b_tree() {
+        let c = store();
+        let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {PRUNE}")).unwrap();
+        let plan: Vec<String> = stmt
+            .query_map(params!["h", 2], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let plan = plan.join("\n");
+        assert!(plan.contains("reports_by_host"), "{plan}");
+        // `IN (SELECT …)` shows as LIST SUBQUERY (a temporary table), a sort as TEMP B-TREE.
+        assert!(
+            !plan.contains("LIST SUBQUERY") && !plan.contains("TEMP B-TREE"),
+            "{plan}"
+        );
+    }
 }
