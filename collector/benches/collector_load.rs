@@ -267,28 +267,24 @@ async fn main() {
     // - `http1`: HTTP/1.1 keep-alive, one connection per concurrent sender;
     // - `h2`: every sender multiplexed over one HTTP/2 connection.
     let mode = std::env::var("BENCH_MODE").unwrap_or_else(|_| "agent".into());
-    let mut builder = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap()])
-        .timeout(Duration::from_secs(60));
-    builder = match mode.as_str() {
-        "fresh" | "agent" => builder.http1_only().pool_max_idle_per_host(0),
-        "full" => {
-            let mut roots = rustls::RootCertStore::empty();
-            roots.add(ca.der().clone()).unwrap();
-            let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-            let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            tls.resumption = rustls::client::Resumption::disabled();
-            tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-            reqwest::Client::builder()
-                .use_preconfigured_tls(tls)
-                .timeout(Duration::from_secs(60))
-                .http1_only()
-                .pool_max_idle_per_host(0)
-        }
+    let builder = reqwest::Client::builder().timeout(Duration::from_secs(60));
+    let builder = if mode == "full" {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.der().clone()).unwrap();
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        tls.resumption = rustls::client::Resumption::disabled();
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        builder.use_preconfigured_tls(tls)
+    } else {
+        builder.tls_certs_only([reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap()])
+    };
+    let builder = match mode.as_str() {
+        "agent" | "fresh" | "full" => builder.http1_only().pool_max_idle_per_host(0),
         "http1" => builder
             .http1_only()
             .pool_max_idle_per_host(conc as usize * 2),

@@ -68,7 +68,7 @@ CREATE TABLE daily (
 );
 "#];
 
-/// Keep the newest `?2 + 1` reports of host `?1`: find the oldest one to keep (a scalar
+/// Keep the newest `?2` (at least 1) reports of host `?1`: find the oldest one to keep (a scalar
 /// subquery walking `reports_by_host` backwards; rowid, which grows with every insert, breaks
 /// ties) and delete what sorts before it. NULL, so nothing, while the host has fewer.
 /// The earlier `report_id IN (… LIMIT -1 OFFSET ?)` filled and dropped a temporary table
@@ -76,7 +76,7 @@ CREATE TABLE daily (
 pub const PRUNE: &str = "DELETE FROM reports WHERE host_id = ?1
      AND (finished_at, received_at, rowid) < (SELECT finished_at, received_at, rowid
          FROM reports WHERE host_id = ?1
-         ORDER BY finished_at DESC, received_at DESC, rowid DESC LIMIT 1 OFFSET ?2)";
+         ORDER BY finished_at DESC, received_at DESC, rowid DESC LIMIT 1 OFFSET ?2 - 1)";
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -494,7 +494,7 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
             // A host seen for the first time has one report: nothing to prune.
             if prior.is_some() {
                 sp.prepare_cached(PRUNE)?
-                    .execute(params![j.host_id, history - 1])?;
+                    .execute(params![j.host_id, history])?;
             }
             sp.commit()?;
             Ok(true)
@@ -641,16 +641,16 @@ mod tests {
         add(&c, "g1", "g", 50, 50);
         add(&c, "g2", "g", 60, 60);
         let history: i64 = 3;
-        let deleted = c.execute(PRUNE, params!["h", history - 1]).unwrap();
+        let deleted = c.execute(PRUNE, params!["h", history]).unwrap();
         assert_eq!(deleted, 3);
         // Newest first: finished_at, then received_at, then arrival (tie2 after tie1).
         assert_eq!(kept(&c, "h"), ["new", "tie3-later", "tie2"]);
         assert_eq!(kept(&c, "g").len(), 2);
         // Fewer than `history` reports: nothing happens.
-        assert_eq!(c.execute(PRUNE, params!["g", history - 1]).unwrap(), 0);
-        assert_eq!(c.execute(PRUNE, params!["h", history - 1]).unwrap(), 0);
+        assert_eq!(c.execute(PRUNE, params!["g", history]).unwrap(), 0);
+        assert_eq!(c.execute(PRUNE, params!["h", history]).unwrap(), 0);
         // history = 1 keeps exactly the newest.
-        assert_eq!(c.execute(PRUNE, params!["h", 0]).unwrap(), 2);
+        assert_eq!(c.execute(PRUNE, params!["h", 1]).unwrap(), 2);
         assert_eq!(kept(&c, "h"), ["new"]);
     }
 
