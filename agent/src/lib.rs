@@ -5,6 +5,7 @@
 
 pub mod checks;
 pub mod host;
+pub mod inventory;
 pub mod net;
 pub mod output;
 pub mod pkgdb;
@@ -14,3 +15,4 @@ pub mod report;
 pub mod scan;
 #[doc(hidden)]
 pub mod testutil;
+pub mod vuln;

@@ -70,6 +70,16 @@ struct Selection {
     /// Evaluate only this rule (repeatable).
     #[arg(long = "rule", value_name = "ID")]
     rules: Vec<String>,
+    /// Vulnerability feeds directory (DIR/osv, DIR/kev, DIR/vulnrichment): report the known
+    /// vulnerabilities open on the host [default: the configuration's feeds_dir].
+    #[arg(long, value_name = "DIR")]
+    feeds: Option<PathBuf>,
+    /// BOD 26-04 exposure of this host [default: the configuration's exposure, else internal].
+    #[arg(long, value_name = "public|internal")]
+    exposure: Option<hardline_agent::vuln::Exposure>,
+    /// Days after which a feed is stale [default: the configuration's feeds_max_age_days, else 7].
+    #[arg(long, value_name = "DAYS")]
+    feeds_max_age_days: Option<i64>,
 }
 
 #[derive(clap::Args)]
@@ -248,10 +258,34 @@ struct Prepared {
     root: PathBuf,
     rules: Vec<String>,
     net: NetConfig,
+    feeds: Option<hardline_agent::vuln::FeedOptions>,
 }
 
 impl Prepared {
-    fn new(sel: &Selection, net: NetConfig) -> Result<Prepared, Usage> {
+    fn new(sel: &Selection, net: NetConfig, file: &AgentConfig) -> Result<Prepared, Usage> {
+        let feeds = match sel.feeds.as_ref().or(file.feeds_dir.as_ref()) {
+            None => None,
+            Some(dir) => {
+                if !dir.is_dir() {
+                    return Err(Usage(format!(
+                        "feeds directory {}: not a directory",
+                        dir.display()
+                    )));
+                }
+                let max_age_days = sel
+                    .feeds_max_age_days
+                    .or(file.feeds_max_age_days)
+                    .unwrap_or(hardline_agent::vuln::DEFAULT_MAX_AGE_DAYS);
+                if max_age_days < 0 {
+                    return Err(Usage("feeds_max_age_days must not be negative".into()));
+                }
+                Some(hardline_agent::vuln::FeedOptions {
+                    dir: dir.clone(),
+                    exposure: sel.exposure.or(file.exposure).unwrap_or_default(),
+                    max_age_days,
+                })
+            }
+        };
         if !sel.root.is_dir() {
             return Err(Usage(format!(
                 "--root {}: not a directory",
@@ -271,12 +305,19 @@ impl Prepared {
             root: sel.root.clone(),
             rules: sel.rules.clone(),
             net,
+            feeds,
         })
     }
 
     fn scan(&self) -> Report {
         let host = Host::new(&self.root);
-        scan::scan_with(&self.policy, &host, &self.rules, &self.net)
+        scan::scan_full(
+            &self.policy,
+            &host,
+            &self.rules,
+            &self.net,
+            self.feeds.as_ref(),
+        )
     }
 }
 
@@ -295,7 +336,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode, Usage> {
         ),
         None => None,
     };
-    let prepared = Prepared::new(&args.selection, net)?;
+    let prepared = Prepared::new(&args.selection, net, &file)?;
     let report = prepared.scan();
     let policy = &prepared.policy;
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
@@ -341,7 +382,7 @@ fn run_push(args: RunArgs) -> Result<ExitCode, Usage> {
     let settings = push::Settings::for_run(&file).map_err(|e| Usage(format!("{}: {e}", from())))?;
     let net = file.net().map_err(|e| Usage(format!("{}: {e}", from())))?;
     check_ca_bundle(&net)?;
-    let prepared = Prepared::new(&args.selection, net)?;
+    let prepared = Prepared::new(&args.selection, net, &file)?;
     match push::run(&settings, &mut || prepared.scan(), args.once) {
         Ok(true) => Ok(ExitCode::SUCCESS),
         Ok(false) => Ok(ExitCode::from(1)),

@@ -183,6 +183,14 @@ pub struct Package {
     pub line: Option<u32>,
     /// RPM header number (`hnum`), for evidence.
     pub hnum: Option<i64>,
+    /// Source package name: dpkg `Source:` (the binary's own name when absent), rpm
+    /// SOURCERPM without its version (`openssl` for `openssl-3.0.7-27.el9.src.rpm`).
+    pub source: String,
+    /// Source package version: dpkg `Source: name (version)` when given, else the binary
+    /// version; rpm: the binary's version (a source RPM builds its binaries at its own EVR).
+    pub source_version: String,
+    /// rpm INSTALLTIME (seconds since the epoch); dpkg records none in its status file.
+    pub install_time: Option<i64>,
 }
 
 impl Package {
@@ -452,12 +460,36 @@ fn relation_names(value: &str) -> Vec<String> {
         .collect()
 }
 
+/// The source package of a dpkg record: `Source: name` or `Source: name (version)` (the
+/// source version differs from the binary's for binNMUs and for packages such as the signed
+/// kernel images); without the field the source is the binary itself.
+pub fn dpkg_source(field: Option<&str>, name: &str, version: &str) -> (String, String) {
+    let Some(field) = field.map(str::trim).filter(|f| !f.is_empty()) else {
+        return (name.to_string(), version.to_string());
+    };
+    match field.split_once('(') {
+        Some((src, rest)) => {
+            let v = rest.trim_end().trim_end_matches(')').trim();
+            let v = if v.is_empty() { version } else { v };
+            (src.trim().to_string(), v.to_string())
+        }
+        None => (field.to_string(), version.to_string()),
+    }
+}
+
 /// Parse the text of a dpkg status file. `path` names it in errors.
 pub fn parse_dpkg_status(text: &str, path: &str) -> Result<Vec<Package>, DbError> {
     let keep = |n: &str| {
-        ["Package", "Status", "Version", "Architecture", "Provides"]
-            .iter()
-            .any(|k| k.eq_ignore_ascii_case(n))
+        [
+            "Package",
+            "Status",
+            "Version",
+            "Architecture",
+            "Provides",
+            "Source",
+        ]
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(n))
     };
     let stanzas = parse_deb822(text, path, &keep)?;
     let mut out = Vec::with_capacity(stanzas.len());
@@ -496,14 +528,18 @@ pub fn parse_dpkg_status(text: &str, path: &str) -> Result<Vec<Package>, DbError
                 format!("package {name:?} ({}) has no Version", state.as_str()),
             ));
         }
+        let (source, source_version) = dpkg_source(s.get("Source"), name, &version);
         out.push(Package {
             name: name.to_string(),
-            version,
             arch: s.get("Architecture").unwrap_or("").to_string(),
             state,
             provides: s.get("Provides").map(relation_names).unwrap_or_default(),
             line: Some(s.line_of("Package")),
             hnum: None,
+            source,
+            source_version,
+            version,
+            install_time: None,
         });
     }
     Ok(out)
@@ -527,6 +563,8 @@ const TAG_RELEASE: u32 = 1002;
 const TAG_EPOCH: u32 = 1003;
 const TAG_ARCH: u32 = 1022;
 const TAG_PROVIDENAME: u32 = 1047;
+const TAG_INSTALLTIME: u32 = 1008;
+const TAG_SOURCERPM: u32 = 1044;
 
 const TYPE_INT32: u32 = 4;
 const TYPE_STRING: u32 = 6;
@@ -548,6 +586,21 @@ pub struct RpmHeader {
     pub arch: Option<String>,
     /// PROVIDENAME (1047).
     pub provides: Vec<String>,
+    /// SOURCERPM (1044): `name-version-release.src.rpm`; absent for `gpg-pubkey`.
+    pub source_rpm: Option<String>,
+    /// INSTALLTIME (1008), seconds since the epoch.
+    pub install_time: Option<u32>,
+}
+
+/// The source package name of a SOURCERPM value: `openssl-3.0.7-27.el9.src.rpm` →
+/// `openssl` (name, version and release are split at the last two dashes).
+pub fn source_rpm_name(source_rpm: &str) -> Option<&str> {
+    let base = source_rpm
+        .strip_suffix(".src.rpm")
+        .or_else(|| source_rpm.strip_suffix(".nosrc.rpm"))?;
+    let (nv, _release) = base.rsplit_once('-')?;
+    let (name, _version) = nv.rsplit_once('-')?;
+    (!name.is_empty()).then_some(name)
 }
 
 impl RpmHeader {
@@ -604,7 +657,14 @@ pub fn parse_rpm_header(blob: &[u8]) -> Result<RpmHeader, String> {
         };
         if matches!(
             tag,
-            TAG_NAME | TAG_VERSION | TAG_RELEASE | TAG_EPOCH | TAG_ARCH | TAG_PROVIDENAME
+            TAG_NAME
+                | TAG_VERSION
+                | TAG_RELEASE
+                | TAG_EPOCH
+                | TAG_ARCH
+                | TAG_PROVIDENAME
+                | TAG_SOURCERPM
+                | TAG_INSTALLTIME
         ) {
             if off as usize >= data.len() {
                 return Err(format!(
@@ -664,6 +724,14 @@ pub fn parse_rpm_header(blob: &[u8]) -> Result<RpmHeader, String> {
             provides.push(s);
         }
     }
+    let source_rpm = string(TAG_SOURCERPM)?;
+    let install_time = match fields.get(&TAG_INSTALLTIME) {
+        Some(&(TYPE_INT32, off, count)) if count >= 1 => be_u32(data, off),
+        Some(&(ty, _, _)) => {
+            return Err(format!("tag {TAG_INSTALLTIME}: type {ty} is not an INT32"));
+        }
+        None => None,
+    };
     Ok(RpmHeader {
         name,
         epoch,
@@ -671,6 +739,8 @@ pub fn parse_rpm_header(blob: &[u8]) -> Result<RpmHeader, String> {
         release,
         arch,
         provides,
+        source_rpm,
+        install_time,
     })
 }
 
@@ -726,14 +796,24 @@ pub fn read_rpmdb(host: &Host, host_path: &str) -> Result<Vec<Package>, DbError>
     for row in rows {
         let (hnum, blob) = row.map_err(|e| err(format!("cannot read table Packages: {e}")))?;
         let h = parse_rpm_header(&blob).map_err(|e| err(format!("header {hnum}: {e}")))?;
+        let version = h.evr();
+        let source = h
+            .source_rpm
+            .as_deref()
+            .and_then(source_rpm_name)
+            .unwrap_or(&h.name)
+            .to_string();
         out.push(Package {
-            version: h.evr(),
+            source_version: version.clone(),
+            version,
             name: h.name,
             arch: h.arch.unwrap_or_default(),
             state: DpkgState::Installed,
             provides: h.provides,
             line: None,
             hnum: Some(hnum),
+            source,
+            install_time: h.install_time.map(i64::from),
         });
     }
     Ok(out)

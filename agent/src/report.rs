@@ -290,6 +290,204 @@ pub struct Report {
     pub summary: Summary,
     /// One entry per rule (per target for per-target rules).
     pub results: Vec<RuleResult>,
+    /// The installed packages and kernels (absent when the host has no package database
+    /// hardline reads). On push, `packages` may be left out when the collector already
+    /// holds this `digest`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<Inventory>,
+    /// The vulnerability feeds the scan used (absent without `--feeds`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feeds: Option<FeedsInfo>,
+    /// One entry per (package, CVE) open on the host; evaluated only with `--feeds`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vulnerabilities: Vec<Vulnerability>,
+}
+
+/// One installed package, as the vulnerability matcher sees it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct InventoryPackage {
+    /// Binary package name.
+    pub name: String,
+    /// Full version with epoch (`1:9.2p1-2+deb12u3`, `1:3.0.7-27.el9`).
+    pub version: String,
+    /// Architecture (`amd64`, `x86_64`, `noarch`).
+    #[serde(default)]
+    pub arch: String,
+    /// Source package name.
+    #[serde(default)]
+    pub source: String,
+    /// Source package version.
+    #[serde(default)]
+    pub source_version: String,
+}
+
+/// The kernels of the host: the one running and the ones installed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelInventory {
+    /// Running kernel release (`/proc/sys/kernel/osrelease`), null without `/proc`.
+    #[serde(default)]
+    pub running_release: Option<String>,
+    /// Package version of the running kernel: from its installed package, else from
+    /// `/proc/version` (Debian and Ubuntu write it there); null when neither tells.
+    #[serde(default)]
+    pub running_version: Option<String>,
+    /// Installed kernel image packages (`name version`).
+    #[serde(default)]
+    pub installed: Vec<String>,
+}
+
+/// The host's package inventory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inventory {
+    /// `dpkg` or `rpm`.
+    pub format: String,
+    /// OSV ecosystem of the host (`Debian:12`, `AlmaLinux:9`), empty when unknown.
+    #[serde(default)]
+    pub ecosystem: String,
+    /// `sha256:` of the canonical package list (sorted `name\tversion\tarch\tsource\tsource_version\n`).
+    pub digest: String,
+    /// Number of packages.
+    pub count: u32,
+    /// The packages, sorted; null when left out because the receiver holds `digest`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packages: Option<Vec<InventoryPackage>>,
+    /// Kernels.
+    #[serde(default)]
+    pub kernel: KernelInventory,
+}
+
+/// One feed as loaded.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FeedInfo {
+    /// `osv`, `kev` or `vulnrichment`.
+    pub feed: String,
+    /// Path read.
+    pub path: String,
+    /// False when the part is absent from the feeds directory.
+    pub present: bool,
+    /// The feed's own version or date (KEV `catalogVersion`, newest OSV `modified`).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The date the feed's age is judged from (RFC 3339 date).
+    #[serde(default)]
+    pub updated: Option<String>,
+    /// Age in days at scan time.
+    #[serde(default)]
+    pub age_days: Option<i64>,
+    /// True when older than the allowed age: findings may be missing.
+    #[serde(default)]
+    pub stale: bool,
+    /// Records loaded.
+    pub records: u64,
+    /// Records skipped as withdrawn.
+    #[serde(default)]
+    pub withdrawn: u64,
+    /// Malformed records, each `file: reason` (skipped; at most 100 listed).
+    #[serde(default)]
+    pub malformed: Vec<String>,
+    /// Number of malformed records in all.
+    #[serde(default)]
+    pub malformed_count: u64,
+    /// Why the feed (or a whole archive of it) could not be read: results cannot be
+    /// complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The feeds behind the vulnerability findings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FeedsInfo {
+    /// The feeds directory.
+    pub dir: String,
+    /// Each feed.
+    pub feeds: Vec<FeedInfo>,
+    /// Maximum feed age in days before a feed counts as stale.
+    pub max_age_days: i64,
+    /// Exposure of this host for BOD 26-04 (`public` or `internal`).
+    pub exposure: String,
+    /// Whether the BOD 26-04 remediation table was verified against the directive's text.
+    pub bod_26_04_table_verified: bool,
+}
+
+/// A CISA KEV catalog entry, as a finding carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KevEntry {
+    /// `dateAdded` (YYYY-MM-DD).
+    pub date_added: String,
+    /// `dueDate` (YYYY-MM-DD), read from the catalog, never derived.
+    pub due_date: String,
+    /// `knownRansomwareCampaignUse` (`Known` or `Unknown`).
+    pub known_ransomware_campaign_use: String,
+    /// `requiredAction`.
+    #[serde(default)]
+    pub required_action: String,
+    /// `vendorProject` and `product`.
+    #[serde(default)]
+    pub product: String,
+}
+
+/// CISA's SSVC decision points for a CVE (Vulnrichment); each null when unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ssvc {
+    /// `none`, `poc` or `active`.
+    pub exploitation: Option<String>,
+    /// `yes` or `no`.
+    pub automatable: Option<String>,
+    /// `partial` or `total`.
+    pub technical_impact: Option<String>,
+}
+
+/// The BOD 26-04 remediation clock of a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BodClock {
+    /// `3d`, `14d`, `60d` or `next_upgrade`.
+    pub band: String,
+    /// Due date (YYYY-MM-DD); null for `next_upgrade`.
+    pub due: Option<String>,
+    /// Forensic triage required (the three-day band).
+    pub forensic_triage: bool,
+    /// When the clock started (YYYY-MM-DD): the later of KEV `dateAdded` and first seen.
+    pub clock_start: String,
+    /// Past `due` at scan time.
+    pub overdue: bool,
+    /// Decision points that were unknown and taken as the worse value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assumed: Vec<String>,
+    /// False while the remediation table is not verified against the directive's text.
+    pub table_verified: bool,
+}
+
+/// One known vulnerability open on the host: one (package, CVE) pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vulnerability {
+    /// CVE id.
+    pub cve: String,
+    /// Installed binary package.
+    pub package: String,
+    /// Source package the advisory names.
+    pub source: String,
+    /// Installed version (for the running kernel: the running kernel's version).
+    pub installed_version: String,
+    /// First fixed version; null when no fix exists yet.
+    pub fixed_version: Option<String>,
+    /// OSV record id (`DSA-5678-1`, `ALSA-2024:1234`, `CVE-…`).
+    pub advisory: String,
+    /// OSV ecosystem of the record.
+    pub ecosystem: String,
+    /// KEV entry; null when the CVE is not in the catalog.
+    pub kev: Option<KevEntry>,
+    /// SSVC decision points.
+    pub ssvc: Ssvc,
+    /// `public` or `internal`.
+    pub exposure: String,
+    /// BOD 26-04 clock.
+    pub bod_26_04: BodClock,
+    /// Whether a fixed version is offered by the host's configured repositories (apt
+    /// security lists on disk); null when unknown.
+    pub fix_available: Option<bool>,
+    /// A note for the operator (the running kernel, reboot needed, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Report {

@@ -1,10 +1,13 @@
 //! Scan orchestration: policy → checks → report. One pass, single-threaded: the host rules
 //! are file reads, and parsed files are shared through [`Host::cached`].
 
+use crate::checks::vulnerability::CACHE_KEY;
 use crate::host::Host;
+use crate::inventory;
 use crate::net::config::NetConfig;
 use crate::policy::{Policy, Rule};
 use crate::report::{AgentInfo, HostInfo, PolicyInfo, Report, RuleResult, Summary, SCHEMA_VERSION};
+use crate::vuln::{self, FeedOptions};
 use std::time::Instant;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -68,7 +71,35 @@ pub fn scan(policy: &Policy, host: &Host, only: &[String]) -> Report {
 /// [`scan`] with network targets: host rules first, then the network rules, per target
 /// ([`crate::net::run`]; it starts an async runtime only when targets exist).
 pub fn scan_with(policy: &Policy, host: &Host, only: &[String], net: &NetConfig) -> Report {
+    scan_full(policy, host, only, net, None)
+}
+
+/// [`scan_with`] plus known vulnerabilities from the feeds in `feeds` (`scan --feeds`).
+/// Every report carries the host's package inventory; the findings and the `vuln.*` rules
+/// need the feeds.
+pub fn scan_full(
+    policy: &Policy,
+    host: &Host,
+    only: &[String],
+    net: &NetConfig,
+    feeds: Option<&FeedOptions>,
+) -> Report {
     let started_at = OffsetDateTime::now_utc();
+    let info = host_info(host);
+    let (inventory, inventory_error) = match inventory::collect(host, &info.os) {
+        Ok(i) => (i, None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let assessment = feeds.map(|o| {
+        vuln::for_host(
+            host,
+            inventory.as_ref(),
+            inventory_error.as_deref(),
+            o,
+            started_at.date(),
+        )
+    });
+    let assessment = host.cached(CACHE_KEY, move || assessment);
     let selected: Vec<&Rule> = policy
         .rules
         .iter()
@@ -88,7 +119,7 @@ pub fn scan_with(policy: &Policy, host: &Host, only: &[String], net: &NetConfig)
             name: "hardline-agent".to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
         },
-        host: host_info(host),
+        host: info,
         started_at,
         finished_at: OffsetDateTime::now_utc(),
         policy: PolicyInfo {
@@ -97,5 +128,12 @@ pub fn scan_with(policy: &Policy, host: &Host, only: &[String], net: &NetConfig)
         },
         summary: Summary::of(&results),
         results,
+        inventory,
+        feeds: assessment.as_ref().as_ref().map(|a| a.feeds.clone()),
+        vulnerabilities: assessment
+            .as_ref()
+            .as_ref()
+            .map(|a| a.vulnerabilities.clone())
+            .unwrap_or_default(),
     }
 }

@@ -87,6 +87,9 @@ fn template() -> String {
         },
         summary: Summary::of(&results),
         results,
+        inventory: None,
+        feeds: None,
+        vulnerabilities: Vec::new(),
     };
     serde_json::to_string(&r).unwrap()
 }

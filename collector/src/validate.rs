@@ -419,6 +419,9 @@ mod tests {
             policy: PolicyInfo::default(),
             summary: Summary::of(&results),
             results,
+            inventory: None,
+            feeds: None,
+            vulnerabilities: Vec::new(),
         }
     }
 

@@ -11,3 +11,4 @@ mod packages;
 mod services;
 mod sshd;
 mod system;
+mod vuln;

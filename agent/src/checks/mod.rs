@@ -23,6 +23,7 @@ pub mod patch;
 pub mod service;
 pub mod sshd;
 pub mod sysctl;
+pub mod vulnerability;
 
 /// A check type and its parameters.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,6 +54,8 @@ pub enum CheckSpec {
     KernelModule(kernel_module::Params),
     /// auditd rules present.
     AuditRule(audit_rule::Params),
+    /// Known vulnerabilities open on the host (needs `scan --feeds`).
+    Vulnerability(vulnerability::Params),
     // Network checks (net/): evaluated per target by `net::run`, not by `evaluate`.
     /// TLS endpoint refuses protocol versions below a floor.
     TlsProtocol(crate::net::tls::ProtocolParams),
@@ -91,6 +94,7 @@ impl CheckSpec {
             CheckSpec::Service(p) => service::evaluate(p, host),
             CheckSpec::KernelModule(p) => kernel_module::evaluate(p, host),
             CheckSpec::AuditRule(p) => audit_rule::evaluate(p, host),
+            CheckSpec::Vulnerability(p) => vulnerability::evaluate(p, host),
             CheckSpec::TlsProtocol(_)
             | CheckSpec::TlsCiphers(_)
             | CheckSpec::Certificate(_)
@@ -119,6 +123,7 @@ impl CheckSpec {
             CheckSpec::Service(_) => "service",
             CheckSpec::KernelModule(_) => "kernel_module",
             CheckSpec::AuditRule(_) => "audit_rule",
+            CheckSpec::Vulnerability(_) => "vulnerability",
             CheckSpec::TlsProtocol(_) => "tls_protocol",
             CheckSpec::TlsCiphers(_) => "tls_ciphers",
             CheckSpec::Certificate(_) => "certificate",

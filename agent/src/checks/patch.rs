@@ -490,7 +490,7 @@ fn deb_kernel(db: &PackageDb, running: &str, build: Option<&str>) -> Result<Kern
 }
 
 /// `#1 SMP PREEMPT_DYNAMIC Debian 6.1.112-1 (2024-09-30)` → `6.1.112-1`.
-fn debian_build_version(version: &str) -> Option<String> {
+pub(crate) fn debian_build_version(version: &str) -> Option<String> {
     let mut words = version.split_whitespace();
     words.find(|w| *w == "Debian")?;
     let v = words.next()?;

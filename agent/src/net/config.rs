@@ -101,6 +101,17 @@ pub struct AgentConfig {
     /// File of DNSKEY records trusted for DNSSEC validation (default: the IANA root keys).
     #[serde(default)]
     pub dnssec_trust_anchor: Option<PathBuf>,
+    /// Vulnerability feeds directory (OSV, KEV, Vulnrichment files; see DESIGN.md): with it
+    /// every scan also reports the known vulnerabilities open on the host.
+    #[serde(default)]
+    pub feeds_dir: Option<PathBuf>,
+    /// BOD 26-04 exposure of this host: `public` or `internal` (default).
+    #[serde(default)]
+    pub exposure: Option<crate::vuln::Exposure>,
+    /// Days after which a feed counts as stale (default 7): findings may then be missing,
+    /// and a host without findings is reported as `error`, never clean.
+    #[serde(default)]
+    pub feeds_max_age_days: Option<i64>,
     /// What to check over the network.
     #[serde(default)]
     pub targets: Targets,

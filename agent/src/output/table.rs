@@ -88,6 +88,7 @@ pub fn render(report: &Report, color: bool) -> String {
     }
     out.push_str(&p.paint(Style::Bold, &header));
     out.push('\n');
+    vulnerabilities(report, &p, &mut out);
 
     // Failing and unevaluated results, by severity.
     let mut problems: Vec<&RuleResult> = report
@@ -206,6 +207,163 @@ pub fn render(report: &Report, color: bool) -> String {
         verdict
     ));
     out
+}
+
+/// Findings listed per kind before "and N more".
+const VULN_LINES: usize = 25;
+
+/// The known-vulnerability section (only with `--feeds`): KEV findings first with their due
+/// dates and "OVERDUE", then the others; feed gaps said out loud; the upgrade command.
+fn vulnerabilities(report: &Report, p: &Painter, out: &mut String) {
+    let Some(feeds) = &report.feeds else { return };
+    let v = &report.vulnerabilities;
+    let kev = v.iter().filter(|x| x.kev.is_some()).count();
+    let overdue = v.iter().filter(|x| x.bod_26_04.overdue).count();
+    out.push('\n');
+    let head = format!(
+        "KNOWN VULNERABILITIES: {} open, {kev} known-exploited (KEV), {overdue} overdue (BOD 26-04, exposure {})",
+        v.len(),
+        one_line(&feeds.exposure)
+    );
+    let style = if kev > 0 || overdue > 0 {
+        Style::BoldRed
+    } else {
+        Style::Bold
+    };
+    out.push_str(&p.paint(style, &head));
+    out.push('\n');
+    for f in &feeds.feeds {
+        let mut notes = Vec::new();
+        if !f.present {
+            if f.feed != "vulnrichment" {
+                notes.push("ABSENT: findings cannot be complete".to_string());
+            } else {
+                notes.push("absent: SSVC values unknown (taken as the worse value)".to_string());
+            }
+        } else if f.stale {
+            notes.push(format!(
+                "STALE: {} days old (allowed {}): findings may be missing",
+                f.age_days.unwrap_or(0),
+                feeds.max_age_days
+            ));
+        }
+        if f.malformed_count > 0 {
+            notes.push(format!(
+                "{} malformed record(s) skipped, first: {}",
+                f.malformed_count,
+                f.malformed.first().map(|m| one_line(m)).unwrap_or_default()
+            ));
+        }
+        let ver = f.version.as_deref().or(f.updated.as_deref()).unwrap_or("-");
+        let what = if f.feed == "vulnrichment" {
+            format!("{} finding CVE(s) with CISA SSVC values", f.records)
+        } else {
+            format!("{} records, {}", f.records, one_line(ver))
+        };
+        let line = format!(
+            "  feed {:<12} {what}{}",
+            one_line(&f.feed),
+            if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", notes.join("; "))
+            }
+        );
+        let st = if notes
+            .iter()
+            .any(|n| n.starts_with("ABSENT") || n.starts_with("STALE"))
+        {
+            Style::Yellow
+        } else {
+            Style::Dim
+        };
+        out.push_str(&p.paint(st, &line));
+        out.push('\n');
+    }
+    if !feeds.bod_26_04_table_verified {
+        out.push_str(&p.paint(
+            Style::Yellow,
+            "  BOD 26-04 remediation table not verified against the directive's text: due dates are provisional (policies/data/bod_26_04.yaml)",
+        ));
+        out.push('\n');
+    }
+    let line = |x: &crate::report::Vulnerability| {
+        let due = match (&x.bod_26_04.due, x.bod_26_04.overdue) {
+            (Some(d), true) => p.paint(Style::BoldRed, &format!("OVERDUE since {}", one_line(d))),
+            (Some(d), false) => format!("due {}", one_line(d)),
+            (None, _) => "due at next upgrade".to_string(),
+        };
+        let fix = match &x.fixed_version {
+            Some(f) => format!("→ {}", one_line(f)),
+            None => "no fix yet".to_string(),
+        };
+        let mut s = format!(
+            "  {}  {:<15} {} {} {fix}  {due} [{}{}]  {}",
+            if x.kev.is_some() {
+                p.paint(Style::BoldRed, "KEV")
+            } else {
+                "   ".to_string()
+            },
+            one_line(&x.cve),
+            one_line(&x.package),
+            one_line(&x.installed_version),
+            one_line(&x.bod_26_04.band),
+            if x.bod_26_04.forensic_triage {
+                ", forensic triage"
+            } else {
+                ""
+            },
+            p.paint(Style::Dim, &one_line(&x.advisory)),
+        );
+        if let Some(k) = &x.kev {
+            if k.known_ransomware_campaign_use == "Known" {
+                s.push_str(&p.paint(Style::Magenta, "  ransomware"));
+            }
+        }
+        if let Some(n) = &x.note {
+            s.push_str(&format!("\n         {}", p.paint(Style::Dim, &one_line(n))));
+        }
+        s
+    };
+    for (label, list) in [
+        ("", v.iter().filter(|x| x.kev.is_some()).collect::<Vec<_>>()),
+        (
+            "other ",
+            v.iter().filter(|x| x.kev.is_none()).collect::<Vec<_>>(),
+        ),
+    ] {
+        for x in list.iter().take(VULN_LINES) {
+            out.push_str(&line(x));
+            out.push('\n');
+        }
+        if list.len() > VULN_LINES {
+            out.push_str(&format!(
+                "  … and {} more {label}findings (`--format json` lists all)\n",
+                list.len() - VULN_LINES
+            ));
+        }
+    }
+    // The one command that installs the fixes the host's repositories already offer.
+    let mut upgradable: Vec<&str> = v
+        .iter()
+        .filter(|x| x.fix_available == Some(true))
+        .map(|x| x.package.as_str())
+        .collect();
+    upgradable.sort_unstable();
+    upgradable.dedup();
+    if !upgradable.is_empty()
+        && report
+            .inventory
+            .as_ref()
+            .is_some_and(|i| i.format == "dpkg")
+    {
+        let names: Vec<String> = upgradable.iter().map(|n| one_line(n)).collect();
+        out.push_str(&p.paint(
+            Style::Dim,
+            &format!("  fix: apt-get install --only-upgrade {}", names.join(" ")),
+        ));
+        out.push('\n');
+    }
 }
 
 /// `42.0 ms` below a second, `1.25 s` above.

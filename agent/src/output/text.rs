@@ -196,6 +196,9 @@ pub(crate) fn sample_report() -> Report {
         },
         summary: Summary::of(&results),
         results,
+        inventory: None,
+        feeds: None,
+        vulnerabilities: Vec::new(),
     }
 }
 

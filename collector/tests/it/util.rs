@@ -327,6 +327,9 @@ pub fn report(host: &str, finished: i64, results: &[(&str, Severity, Status)]) -
         policy: PolicyInfo::default(),
         summary: Summary::of(&results),
         results,
+        inventory: None,
+        feeds: None,
+        vulnerabilities: Vec::new(),
     }
 }
 
