@@ -478,3 +478,60 @@ fn every_osv_fixture_validates_against_the_osv_schema() {
     }
     assert!(n >= 13, "{n}");
 }
+
+#[test]
+fn prom_and_table_outputs_carry_the_findings() {
+    let root = deb_host();
+    let f = feeds();
+    let args = [
+        "scan",
+        "--root",
+        root.to_str().unwrap(),
+        "--feeds",
+        f.to_str().unwrap(),
+        "--feeds-max-age-days",
+        "100000",
+        "--rule",
+        "vuln.kev",
+    ];
+    let mut a = args.to_vec();
+    a.extend(["--format", "prom"]);
+    let out = agent(&a);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("hardline_agent_vulnerabilities{kev=\"true\",band=\"14d\"} 6\n"),
+        "{text}"
+    );
+    assert!(text.contains("hardline_agent_vulnerabilities{kev=\"false\",band=\"60d\"} 1\n"));
+    assert!(text.contains("hardline_agent_vulnerabilities_overdue{band=\"3d\"} 0\n"));
+    assert!(
+        text.contains("hardline_agent_feed_updated_timestamp_seconds{feed=\"kev\"} 1756080000\n")
+    );
+    match hardline_agent::testutil::promtool_check_metrics(&text) {
+        Some(Err(e)) => panic!("promtool: {e}"),
+        None if std::env::var_os("CI").is_some() => panic!("promtool is required in CI"),
+        _ => {}
+    }
+    let mut a = args.to_vec();
+    a.extend(["--format", "table"]);
+    let out = agent(&a);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first_kev = text
+        .find("KEV  CVE-2023-44487")
+        .expect("KEV findings listed");
+    let other = text.find("CVE-2025-26465").unwrap();
+    assert!(first_kev < other, "KEV findings first:\n{text}");
+    assert!(
+        text.contains("due 2026-12-") || text.contains("OVERDUE"),
+        "{text}"
+    );
+    assert!(text.contains("not verified against the directive's text"));
+    assert!(
+        text.contains("fix: apt-get install --only-upgrade libc-bin libc6"),
+        "{text}"
+    );
+    assert!(
+        text.contains("MALFORMED-truncated.json"),
+        "malformed records are said:\n{text}"
+    );
+}

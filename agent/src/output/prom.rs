@@ -12,6 +12,9 @@
 //! | `hardline_agent_results` | `status` | results by status; all four statuses, 0 included |
 //! | `hardline_agent_results_by_severity` | `severity`, `status` | all 16 combinations, 0 included |
 //! | `hardline_agent_rule_result` | `rule_id`, `severity`, `status` (+ `target` for per-target rules) | 1: the rule's current status |
+//! | `hardline_agent_vulnerabilities` | `kev` (`true`/`false`), `band` | open findings (package × CVE); with `--feeds` only |
+//! | `hardline_agent_vulnerabilities_overdue` | `band` | findings past their BOD 26-04 due date; with `--feeds` only |
+//! | `hardline_agent_feed_updated_timestamp_seconds` | `feed` | date of each dated feed; with `--feeds` only |
 //!
 //! Cardinality: the per-rule family has one series per result (about 120 for the shipped
 //! baseline, plus one per TLS endpoint or domain for per-target rules) on one node: fine for a
@@ -124,7 +127,75 @@ pub fn render(report: &Report) -> String {
         }
         sample(&mut out, "hardline_agent_rule_result", &labels, 1.0);
     }
+    vulnerabilities(report, &mut out);
     out
+}
+
+/// Known-vulnerability counts (only with `--feeds`): by KEV and BOD 26-04 band, all eight
+/// combinations with 0 included, overdue by band, and each feed's age.
+fn vulnerabilities(report: &Report, out: &mut String) {
+    use crate::vuln::bod::Band;
+    let Some(feeds) = &report.feeds else { return };
+    family(
+        out,
+        "hardline_agent_vulnerabilities",
+        "Known vulnerabilities (package x CVE) open on the host, by KEV listing and BOD 26-04 band.",
+    );
+    for kev in [true, false] {
+        for band in Band::ALL {
+            let n = report
+                .vulnerabilities
+                .iter()
+                .filter(|v| v.kev.is_some() == kev && v.bod_26_04.band == band.as_str())
+                .count();
+            let k = if kev { "true" } else { "false" };
+            sample(
+                out,
+                "hardline_agent_vulnerabilities",
+                &[("kev", k), ("band", band.as_str())],
+                n as f64,
+            );
+        }
+    }
+    family(
+        out,
+        "hardline_agent_vulnerabilities_overdue",
+        "Known vulnerabilities past their BOD 26-04 due date, by band.",
+    );
+    for band in Band::ALL {
+        let n = report
+            .vulnerabilities
+            .iter()
+            .filter(|v| v.bod_26_04.overdue && v.bod_26_04.band == band.as_str())
+            .count();
+        sample(
+            out,
+            "hardline_agent_vulnerabilities_overdue",
+            &[("band", band.as_str())],
+            n as f64,
+        );
+    }
+    family(
+        out,
+        "hardline_agent_feed_updated_timestamp_seconds",
+        "Date of each vulnerability feed (midnight UTC, Unix time); absent when the feed is absent or undated.",
+    );
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    for f in &feeds.feeds {
+        let day = f
+            .updated
+            .as_deref()
+            .and_then(|d| time::Date::parse(d, fmt).ok());
+        if let Some(d) = day {
+            let t = d.midnight().assume_utc().unix_timestamp();
+            sample(
+                out,
+                "hardline_agent_feed_updated_timestamp_seconds",
+                &[("feed", &f.feed)],
+                t as f64,
+            );
+        }
+    }
 }
 
 /// `# HELP` and `# TYPE` lines of a gauge family.
