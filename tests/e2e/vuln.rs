@@ -535,3 +535,72 @@ fn prom_and_table_outputs_carry_the_findings() {
         "malformed records are said:\n{text}"
     );
 }
+
+#[test]
+fn oscal_carries_each_finding_as_an_observation_and_an_open_risk_and_validates() {
+    let root = deb_host();
+    let f = feeds();
+    let out = agent(&[
+        "scan",
+        "--root",
+        root.to_str().unwrap(),
+        "--feeds",
+        f.to_str().unwrap(),
+        "--feeds-max-age-days",
+        "100000",
+        "--rule",
+        "vuln.kev",
+        "--format",
+        "oscal",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let schema: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(crate::util::tests_dir().join("schemas/oscal_complete_schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::draft7::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let result = &doc["assessment-results"]["results"][0];
+    let obs = result["observations"].as_array().unwrap();
+    let risks = result["risks"].as_array().unwrap();
+    // One rule result plus seven findings.
+    assert_eq!(obs.len(), 8);
+    assert_eq!(
+        risks.len(),
+        1 + 7,
+        "the failing vuln.kev rule and one risk per finding"
+    );
+    let libc = risks
+        .iter()
+        .find(|r| {
+            r["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Known-exploited CVE-2023-4911 in libc6")
+        })
+        .unwrap();
+    assert_eq!(libc["status"], "open");
+    assert_eq!(
+        libc["deadline"],
+        format!(
+            "{}T23:59:59Z",
+            libc["props"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == "bod-26-04-due")
+                .unwrap()["value"]
+                .as_str()
+                .unwrap()
+        )
+    );
+    assert!(libc["statement"].as_str().unwrap().contains("not verified"));
+}

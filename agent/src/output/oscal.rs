@@ -392,6 +392,120 @@ fn document<'p>(report: &Report, docs: &dyn Fn(&str) -> Option<RuleDoc<'p>>) -> 
             prop("schema-version", &report.schema_version.to_string(), true),
         ]),
     );
+    // Known vulnerabilities (`--feeds`): one observation and one open risk per finding, the
+    // risk's deadline the BOD 26-04 due date.
+    for v in &report.vulnerabilities {
+        let key = format!("vuln\n{}\n{}", v.package, v.cve);
+        let obs_uuid = id("observation", &key);
+        let kev = v.kev.as_ref();
+        let vprops = props(vec![
+            prop("cve", &v.cve, true),
+            prop("package", &v.package, true),
+            prop("installed-version", &v.installed_version, true),
+            v.fixed_version
+                .as_deref()
+                .and_then(|f| prop("fixed-version", f, true)),
+            prop("advisory", &v.advisory, true),
+            prop("kev", if kev.is_some() { "true" } else { "false" }, true),
+            kev.and_then(|k| prop("kev-due-date", &k.due_date, true)),
+            prop("bod-26-04-band", &v.bod_26_04.band, true),
+            v.bod_26_04
+                .due
+                .as_deref()
+                .and_then(|d| prop("bod-26-04-due", d, true)),
+            prop("exposure", &v.exposure, true),
+        ]);
+        let fix = match &v.fixed_version {
+            Some(f) => format!("fixed in {f}"),
+            None => "no fix released yet".to_string(),
+        };
+        let mut obs = Map::new();
+        obs.insert("uuid".into(), json!(obs_uuid));
+        obs.insert(
+            "title".into(),
+            json!(markup(&format!(
+                "{} in {} {}",
+                v.cve, v.package, v.installed_version
+            ))),
+        );
+        obs.insert(
+            "description".into(),
+            json!(markup(&format!(
+                "{} is open in {} {} on {hostname} ({fix}; advisory {}).",
+                v.cve, v.package, v.installed_version, v.advisory
+            ))),
+        );
+        insert_props(&mut obs, vprops.clone());
+        obs.insert("methods".into(), json!(["TEST"]));
+        obs.insert("types".into(), json!(["finding"]));
+        obs.insert("origins".into(), tool.clone());
+        obs.insert(
+            "subjects".into(),
+            json!([{ "subject-uuid": host_uuid, "type": "inventory-item", "title": markup(&hostname) }]),
+        );
+        obs.insert("collected".into(), json!(finished));
+        observations.push(Value::Object(obs));
+        let mut risk = Map::new();
+        risk.insert("uuid".into(), json!(id("risk", &key)));
+        risk.insert(
+            "title".into(),
+            json!(markup(&format!(
+                "{}{} in {} on {hostname}",
+                if kev.is_some() {
+                    "Known-exploited "
+                } else {
+                    ""
+                },
+                v.cve,
+                v.package
+            ))),
+        );
+        risk.insert(
+            "description".into(),
+            json!(markup(&format!(
+                "{} {} is affected by {} ({fix}).",
+                v.package, v.installed_version, v.cve
+            ))),
+        );
+        let mut statement = format!(
+            "BOD 26-04 band {} (exposure {}){}",
+            v.bod_26_04.band,
+            v.exposure,
+            if v.bod_26_04.forensic_triage {
+                ", forensic triage required"
+            } else {
+                ""
+            }
+        );
+        if !v.bod_26_04.table_verified {
+            statement
+                .push_str("; the remediation table is not verified against the directive's text");
+        }
+        risk.insert("statement".into(), json!(markup(&statement)));
+        insert_props(&mut risk, vprops);
+        risk.insert("status".into(), json!("open"));
+        risk.insert("origins".into(), tool.clone());
+        if let Some(d) = &v.bod_26_04.due {
+            risk.insert("deadline".into(), json!(format!("{d}T23:59:59Z")));
+        }
+        if let Some(f) = &v.fixed_version {
+            risk.insert(
+                "remediations".into(),
+                json!([{
+                    "uuid": id("remediation", &key),
+                    "lifecycle": "recommendation",
+                    "title": markup(&format!("Upgrade {} to {f} or later", v.package)),
+                    "description": markup(&format!("Install {} {f} (advisory {}) or later.", v.package, v.advisory)),
+                    "origins": tool.clone(),
+                }]),
+            );
+        }
+        risk.insert(
+            "related-observations".into(),
+            json!([{ "observation-uuid": obs_uuid }]),
+        );
+        risks.push(Value::Object(risk));
+    }
     result.insert(
         "local-definitions".into(),
         json!({ "components": [component], "inventory-items": [inventory_item] }),
