@@ -287,6 +287,63 @@ struct Courier {
     will_retry: bool,
 }
 
+/// How long an acknowledged package list is not resent while it stays the same: after
+/// this, or whenever it changes, the next report carries it whole again, so a collector
+/// that lost it (restored from a snapshot) has it back within a day.
+pub const INVENTORY_RESEND: Duration = Duration::from_secs(24 * 3600);
+
+/// The digest of the last package list the collector acknowledged, kept in the spool
+/// directory (`inventory.acked`): the agent's own state, never the scanned host's.
+mod inventory {
+    use std::path::Path;
+
+    const FILE: &str = "inventory.acked";
+
+    /// The acknowledged digest, when fresh.
+    pub fn acknowledged(dir: &Path) -> Option<String> {
+        let p = dir.join(FILE);
+        let age = std::fs::metadata(&p)
+            .ok()?
+            .modified()
+            .ok()?
+            .elapsed()
+            .ok()?;
+        if age > super::INVENTORY_RESEND {
+            return None;
+        }
+        let s = std::fs::read_to_string(p).ok()?;
+        let s = s.trim();
+        (s.starts_with("sha256:") && s.len() == 71).then(|| s.to_string())
+    }
+
+    /// Record the digest of a delivered body that carried its package list.
+    pub fn delivered(dir: &Path, body: &[u8]) {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            inventory: Option<Inv>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Inv {
+            digest: String,
+            packages: Option<serde::de::IgnoredAny>,
+        }
+        let Ok(Body {
+            inventory: Some(inv),
+        }) = serde_json::from_slice::<Body>(body)
+        else {
+            return;
+        };
+        if inv.packages.is_none() {
+            return;
+        }
+        let tmp = dir.join(format!("{FILE}.tmp"));
+        // Best effort: without the file the next report simply carries the list again.
+        if std::fs::write(&tmp, inv.digest.as_bytes()).is_ok() {
+            let _ = std::fs::rename(&tmp, dir.join(FILE));
+        }
+    }
+}
+
 /// One delivery step.
 enum Step {
     /// The spool is empty.
@@ -316,9 +373,23 @@ impl Courier {
         })
     }
 
-    /// Spool a report; logs drops. `Err` when it could not be written.
+    /// Spool a report; logs drops. `Err` when it could not be written. The inventory's
+    /// package list is left out (its digest stays) when the collector acknowledged a report
+    /// carrying this same list less than [`INVENTORY_RESEND`] ago.
     fn put(&mut self, report: &Report) -> Result<spool::Entry, String> {
-        let body = serde_json::to_vec(report).map_err(|e| format!("cannot encode: {e}"))?;
+        let body = match &report.inventory {
+            Some(inv)
+                if inventory::acknowledged(self.spool.dir()).as_deref() == Some(&inv.digest) =>
+            {
+                let mut lean = report.clone();
+                if let Some(i) = lean.inventory.as_mut() {
+                    i.packages = None;
+                }
+                serde_json::to_vec(&lean)
+            }
+            _ => serde_json::to_vec(report),
+        }
+        .map_err(|e| format!("cannot encode: {e}"))?;
         let put = self.spool.put(&body).map_err(|e| e.to_string())?;
         if put.dropped > 0 {
             log(&format!(
@@ -367,13 +438,14 @@ impl Courier {
         };
         let delivery = match stop {
             Some(stop) => tokio::select! {
-                d = self.client.push(body) => d,
+                d = self.client.push(body.clone()) => d,
                 _ = stop.wait() => return Step::Stopped,
             },
-            None => self.client.push(body).await,
+            None => self.client.push(body.clone()).await,
         };
         match delivery {
             Delivery::Stored { duplicate, .. } => {
+                inventory::delivered(self.spool.dir(), &body);
                 if let Err(e) = self.spool.remove(&entry) {
                     // Delivered but still on disk: it will be sent again (a duplicate, 200).
                     log(&format!("cannot remove a delivered report: {e}"));

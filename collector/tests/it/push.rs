@@ -583,3 +583,54 @@ async fn mtls_collector_takes_reports_only_from_agents_with_a_client_certificate
         Some(2.0)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unchanged_inventory_is_sent_once_then_only_its_digest() {
+    let env = Env::new(Setup::default());
+    let mut c = env.start();
+    let a = AgentFiles::new(&env, "doe", DOE_AGENT);
+    a.write(&env, &c.ingest, "");
+    let o = a.run_once("weak");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The collector acknowledged a report that carried the package list.
+    let acked = std::fs::read_to_string(a.spool().join("inventory.acked")).unwrap();
+    assert!(acked.starts_with("sha256:"), "{acked}");
+    // Collector away: the next report waits in the spool with the digest alone.
+    c.kill9();
+    let o = a.run_once("weak");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let files = spooled(&a.spool());
+    assert_eq!(files.len(), 1);
+    let lean = read_report(&files[0]);
+    let inv = lean.inventory.as_ref().unwrap();
+    assert_eq!(inv.digest, acked);
+    assert!(inv.packages.is_none(), "an acknowledged list is not resent");
+    assert_eq!(inv.count, 20);
+    // After a day the list goes again whole (a collector restored from a snapshot gets it).
+    std::fs::File::options()
+        .write(true)
+        .open(a.spool().join("inventory.acked"))
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(25 * 3600))
+        .unwrap();
+    let o = a.run_once("weak");
+    assert_eq!(o.status.code(), Some(1));
+    let files = spooled(&a.spool());
+    assert_eq!(files.len(), 2);
+    let full = read_report(&files[1]);
+    assert_eq!(
+        full.inventory
+            .as_ref()
+            .unwrap()
+            .packages
+            .as_ref()
+            .unwrap()
+            .len(),
+        20
+    );
+    let (lean_len, full_len) = (
+        std::fs::metadata(&files[0]).unwrap().len(),
+        std::fs::metadata(&files[1]).unwrap().len(),
+    );
+    assert!(lean_len < full_len, "{lean_len} < {full_len}");
+}
