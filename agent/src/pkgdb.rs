@@ -1581,6 +1581,20 @@ mod tests {
                 v.push('-');
                 v.push_str(&self.part(&[".", "~", "+", ""]));
             }
+            // Distribution suffixes: security updates, backports, binNMUs, Ubuntu SRUs.
+            if self.next() % 3 == 0 {
+                v.push_str(self.pick(&[
+                    "+deb12u1",
+                    "+deb12u3",
+                    "+deb11u7",
+                    "~deb12u1",
+                    "~bpo12+1",
+                    "~bpo11+2",
+                    "+b1",
+                    "ubuntu0.22.04.1",
+                    "~22.04.1",
+                ]));
+            }
             v
         }
         fn rpm(&mut self) -> String {
@@ -1591,6 +1605,10 @@ mod tests {
             v.push_str(&self.part(&[".", "~", "^", "_", "+", ""]));
             v.push('-');
             v.push_str(&self.part(&[".", "~", "^", "_", ""]));
+            // RHEL-family dist tags (`.el9`, z-stream `.el9_4`, rebuilds `.el9_4.1`).
+            if self.next() % 3 == 0 {
+                v.push_str(self.pick(&[".el9", ".el9_4", ".el9_4.1", ".el8_10", ".el9_3"]));
+            }
             v
         }
     }
