@@ -148,6 +148,31 @@ fn is_cve(s: &str) -> bool {
         })
 }
 
+/// The first pass over a record: only what decides whether it concerns the host.
+#[derive(Deserialize)]
+struct Lite<'a> {
+    #[serde(borrow)]
+    modified: std::borrow::Cow<'a, str>,
+    #[serde(default)]
+    withdrawn: Option<serde::de::IgnoredAny>,
+    #[serde(default, borrow)]
+    affected: Option<Vec<LiteAffected<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct LiteAffected<'a> {
+    #[serde(default, borrow)]
+    package: Option<LitePackage<'a>>,
+}
+
+#[derive(Deserialize)]
+struct LitePackage<'a> {
+    #[serde(borrow)]
+    ecosystem: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    name: std::borrow::Cow<'a, str>,
+}
+
 struct OsvLoader<'a> {
     index: OsvIndex,
     filter: PackageFilter<'a>,
@@ -162,7 +187,58 @@ impl OsvLoader<'_> {
         }
     }
 
+    fn note_modified(&mut self, modified: &str) {
+        if self.newest_modified.as_deref().is_none_or(|m| m < modified) {
+            self.newest_modified = Some(modified.to_string());
+        }
+    }
+
+    /// Fold another loader's results into this one (parallel zip reading).
+    fn merge(&mut self, other: OsvLoader<'_>) {
+        for (k, mut v) in other.index.by_package {
+            self.index.by_package.entry(k).or_default().append(&mut v);
+        }
+        let (a, b) = (&mut self.index.info, other.index.info);
+        a.records += b.records;
+        a.withdrawn += b.withdrawn;
+        a.malformed_count += b.malformed_count;
+        for m in b.malformed {
+            if a.malformed.len() < MAX_LISTED {
+                a.malformed.push(m);
+            }
+        }
+        if a.error.is_none() {
+            a.error = b.error;
+        }
+        if let Some(m) = other.newest_modified {
+            self.note_modified(&m);
+        }
+    }
+
     fn record(&mut self, name: &str, bytes: &[u8]) {
+        // With a package filter, a first pass that allocates nothing finds whether the record
+        // names a package of this host at all; most do not, and are only counted.
+        if let Some(filter) = self.filter {
+            match serde_json::from_slice::<Lite<'_>>(bytes) {
+                Err(e) => return self.malformed(name, format!("not an OSV record: {e}")),
+                Ok(l) => {
+                    let relevant = l.affected.iter().flatten().any(|a| {
+                        a.package.as_ref().is_some_and(|p| {
+                            supported_ecosystem(&p.ecosystem) && filter.contains(p.name.as_ref())
+                        })
+                    });
+                    if !relevant {
+                        if l.withdrawn.is_some() {
+                            self.index.info.withdrawn += 1;
+                        } else {
+                            self.index.info.records += 1;
+                            self.note_modified(&l.modified);
+                        }
+                        return;
+                    }
+                }
+            }
+        }
         let rec: OsvRecord = match serde_json::from_slice(bytes) {
             Ok(r) => r,
             Err(e) => return self.malformed(name, format!("not an OSV record: {e}")),
@@ -185,13 +261,7 @@ impl OsvLoader<'_> {
             self.index.info.withdrawn += 1;
             return;
         }
-        if self
-            .newest_modified
-            .as_ref()
-            .is_none_or(|m| m.as_str() < rec.modified.as_str())
-        {
-            self.newest_modified = Some(rec.modified.clone());
-        }
+        self.note_modified(&rec.modified);
         self.index.info.records += 1;
         let mut cves: Vec<String> = Vec::new();
         for c in std::iter::once(&rec.id)
@@ -264,12 +334,62 @@ impl OsvLoader<'_> {
         }
     }
 
+    /// Read every `*.json` entry of an osv.dev export, on up to 4 threads (entries are
+    /// split in contiguous ranges, each thread with its own reader; results are merged in
+    /// range order, so the outcome does not depend on scheduling).
     fn zip(&mut self, path: &Path) -> Result<(), String> {
-        let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut z = zip::ZipArchive::new(std::io::BufReader::new(f))
-            .map_err(|e| format!("{}: not a readable zip archive: {e}", path.display()))?;
+        let open = || -> Result<zip::ZipArchive<std::io::BufReader<std::fs::File>>, String> {
+            let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            zip::ZipArchive::new(std::io::BufReader::new(f))
+                .map_err(|e| format!("{}: not a readable zip archive: {e}", path.display()))
+        };
+        let first = open()?;
+        let n = first.len();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |t| t.get())
+            .clamp(1, 4)
+            .min(n / 1000 + 1);
+        let chunk = n.div_ceil(threads.max(1)).max(1);
+        let filter = self.filter;
+        let results: Vec<Result<OsvLoader<'_>, String>> = std::thread::scope(|scope| {
+            let mut handles = Vec::new();
+            let mut first = Some(first);
+            for t in 0..threads {
+                let archive = first.take().map_or_else(open, Ok);
+                let range = (t * chunk)..((t + 1) * chunk).min(n);
+                handles.push(scope.spawn(move || {
+                    let mut z = archive?;
+                    let mut l = OsvLoader {
+                        index: OsvIndex::default(),
+                        filter,
+                        newest_modified: None,
+                    };
+                    l.zip_range(&mut z, path, range);
+                    Ok(l)
+                }));
+            }
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err("a zip reader thread panicked".to_string()))
+                })
+                .collect()
+        });
+        for r in results {
+            self.merge(r?);
+        }
+        Ok(())
+    }
+
+    fn zip_range(
+        &mut self,
+        z: &mut zip::ZipArchive<std::io::BufReader<std::fs::File>>,
+        path: &Path,
+        range: std::ops::Range<usize>,
+    ) {
         let mut buf = Vec::new();
-        for i in 0..z.len() {
+        for i in range {
             let mut entry = match z.by_index(i) {
                 Ok(e) => e,
                 Err(e) => {
@@ -298,7 +418,6 @@ impl OsvLoader<'_> {
             }
             self.record(&name, &buf);
         }
-        Ok(())
     }
 }
 
@@ -696,5 +815,45 @@ mod tests {
         assert_eq!(s.technical_impact.as_deref(), Some("total"));
         // Not in the tree: unknown, never "no".
         assert_eq!(v.ssvc("CVE-1999-0001"), Ssvc::default());
+    }
+
+    #[test]
+    fn a_large_zip_is_read_whole_on_several_threads_and_the_filter_keeps_only_the_hosts_packages() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("osv")).unwrap();
+        let mut z =
+            zip::ZipWriter::new(std::fs::File::create(d.path().join("osv/all.zip")).unwrap());
+        let opts = zip::write::SimpleFileOptions::default();
+        for i in 0..2500 {
+            let rec = format!(
+                r#"{{"id":"DEBIAN-CVE-2024-{i}","modified":"2026-11-{:02}T00:00:00Z","upstream":["CVE-2024-{:05}"],
+                   "affected":[{{"package":{{"ecosystem":"Debian:12","name":"src{}"}},
+                   "ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"1.{i}-1"}}]}}]}}]}}"#,
+                1 + i % 28,
+                10000 + i,
+                i % 50
+            );
+            z.start_file(format!("r{i}.json"), opts).unwrap();
+            std::io::Write::write_all(&mut z, rec.as_bytes()).unwrap();
+        }
+        z.start_file("bad.json", opts).unwrap();
+        std::io::Write::write_all(&mut z, b"{").unwrap();
+        z.finish().unwrap();
+        let all = load_osv(d.path(), None);
+        assert_eq!(all.info.records, 2500);
+        assert_eq!(all.info.malformed_count, 1);
+        assert_eq!(all.by_package.len(), 50);
+        assert_eq!(all.by_package["src7"].len(), 50);
+        assert_eq!(all.info.version.as_deref(), Some("2026-11-28T00:00:00Z"));
+        let keep: HashSet<String> = ["src7".to_string()].into();
+        let some = load_osv(d.path(), Some(&keep));
+        assert_eq!(some.info.records, 2500, "every record is counted");
+        assert_eq!(
+            some.info.malformed_count, 1,
+            "malformed records are found by the first pass too"
+        );
+        assert_eq!(some.by_package.len(), 1);
+        assert_eq!(some.by_package["src7"].len(), 50);
+        assert_eq!(some.info.version, all.info.version);
     }
 }
