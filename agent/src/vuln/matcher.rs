@@ -113,27 +113,33 @@ fn affected_by(
         }
     }
     for range in &a.ranges {
-        // Sort events by version ("0" introduces from the start).
+        // Sort events by version ("0" introduces from the start). The common range
+        // `[introduced 0, fixed X]` is already in order and is not sorted (each comparison
+        // parses both versions).
         let mut ev: Vec<&Event> = range.iter().collect();
-        let key = |e: &Event| -> String {
+        fn key(e: &Event) -> &str {
             match e {
-                Event::Introduced(x) | Event::Fixed(x) | Event::LastAffected(x) => x.clone(),
+                Event::Introduced(x) | Event::Fixed(x) | Event::LastAffected(x) => x.as_str(),
             }
-        };
+        }
         let mut bad = false;
-        ev.sort_by(|x, y| {
-            let (kx, ky) = (key(x), key(y));
-            if kx == "0" && ky != "0" {
-                return Ordering::Less;
-            }
-            if ky == "0" && kx != "0" {
-                return Ordering::Greater;
-            }
-            kind.compare(&kx, &ky).unwrap_or_else(|_| {
-                bad = true;
-                Ordering::Equal
-            })
-        });
+        let trivially_sorted =
+            ev.len() == 1 || (ev.len() == 2 && matches!(ev[0], Event::Introduced(x) if x == "0"));
+        if !trivially_sorted {
+            ev.sort_by(|x, y| {
+                let (kx, ky) = (key(x), key(y));
+                if kx == "0" && ky != "0" {
+                    return Ordering::Less;
+                }
+                if ky == "0" && kx != "0" {
+                    return Ordering::Greater;
+                }
+                kind.compare(kx, ky).unwrap_or_else(|_| {
+                    bad = true;
+                    Ordering::Equal
+                })
+            });
+        }
         if bad {
             if problems.len() < 100 {
                 problems.push(format!("{}: a range version cannot be ordered", a.advisory));
