@@ -13,6 +13,8 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod metrics;
+#[cfg(target_os = "linux")]
+pub mod notify;
 pub mod page;
 pub mod server;
 pub mod store;

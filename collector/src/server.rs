@@ -188,6 +188,9 @@ pub async fn serve(config: Config, clock: Clock) -> Result<(), StartError> {
         read,
         Arc::new(Semaphore::new(max)),
     ));
+    // Bound, store open, accepting: tell systemd (Type=notify), when it asked.
+    #[cfg(target_os = "linux")]
+    crate::notify::ready();
     // The burn-down snapshot: at start, then every snapshot_interval.
     let snap_app = app.clone();
     let period = Duration::from_secs(app.config.snapshot_interval.max(1) as u64);

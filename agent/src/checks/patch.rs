@@ -245,12 +245,19 @@ fn security_updates(host: &Host, limit: usize, max_age: Option<u32>, today: Date
     } else {
         String::new()
     };
+    // The one command that installs every pending update (all of them, not only the listed
+    // ones); names are deduplicated (one package installed for two architectures).
+    let mut names: Vec<&str> = pending.iter().map(|(p, _)| p.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
     Outcome::fail(format!(
-        "{} installed package{} {} a pending security update: {}{more} ({dated}); expected none",
+        "{} installed package{} {} a pending security update: {}{more} ({dated}); expected none; \
+         fix: apt-get install --only-upgrade {}",
         pending.len(),
         if pending.len() == 1 { "" } else { "s" },
         if pending.len() == 1 { "has" } else { "have" },
-        shown.join(", ")
+        shown.join(", "),
+        names.join(" ")
     ))
     .with_all(pending.iter().take(limit).map(|(p, c)| {
         Evidence::at(index.lists[c.list].clone(), Some(c.line))
@@ -732,7 +739,8 @@ mod tests {
             o.message,
             "3 installed packages have a pending security update: libssl3 3.0.14-1~deb12u2 → 3.0.15-1~deb12u1, \
              openssl 3.0.14-1~deb12u2 → 3.0.15-1~deb12u1, tzdata 2024a-0+deb12u1 → 2024b-0+deb12u1 \
-             (security lists dated 2026-11-20); expected none"
+             (security lists dated 2026-11-20); expected none; \
+             fix: apt-get install --only-upgrade libssl3 openssl tzdata"
         );
         let e = &o.evidence[1];
         assert!(e
@@ -754,6 +762,13 @@ mod tests {
             o.message
         );
         assert!(o.message.contains(", and 2 more"), "{}", o.message);
+        // The fix command names every pending package, not only the listed one.
+        assert!(
+            o.message
+                .ends_with("fix: apt-get install --only-upgrade libssl3 openssl tzdata"),
+            "{}",
+            o.message
+        );
         assert_eq!(o.evidence.len(), 1);
     }
 

@@ -5,7 +5,8 @@
 //! 2. the failing and unevaluated (`error`) results, grouped by severity, critical first,
 //!    `FAIL` before `ERROR` within a severity, report (policy) order otherwise. Each shows
 //!    the rule id (and target), title, message, one line per evidence item
-//!    (`path:line: observed "X", expected "Y" (in Match User backup)`), and the command that
+//!    (`path:line: observed "X", expected "Y" (in Match User backup)`) up to
+//!    [`EVIDENCE_LIMIT`] and then `and N more (--format json lists all)`, and the command that
 //!    prints the rule's rationale and remediation (`fix: hardline-agent explain <id>`;
 //!    `rule:` for an error): the report carries no remediation text, the policy does;
 //! 3. the not-applicable results, one line each with the reason (so that a component the
@@ -22,6 +23,9 @@
 
 use super::text::{evidence_line, one_line, rule_label, scan_seconds};
 use crate::report::{Report, RuleResult, Severity, Status};
+
+/// Evidence lines shown per result; the rest are counted (`--format json` lists them all).
+const EVIDENCE_LIMIT: usize = 5;
 
 /// ANSI styles used by the table.
 #[derive(Clone, Copy)]
@@ -123,11 +127,26 @@ pub fn render(report: &Report, color: bool) -> String {
         if !r.message.is_empty() {
             out.push_str(&format!("{INDENT}{}\n", one_line(&r.message)));
         }
-        for e in &r.evidence {
-            let line = evidence_line(e);
-            if !line.is_empty() {
-                out.push_str(&format!("{INDENT}- {line}\n"));
-            }
+        let lines: Vec<String> = r
+            .evidence
+            .iter()
+            .map(evidence_line)
+            .filter(|l| !l.is_empty())
+            .collect();
+        for line in lines.iter().take(EVIDENCE_LIMIT) {
+            out.push_str(&format!("{INDENT}- {line}\n"));
+        }
+        if lines.len() > EVIDENCE_LIMIT {
+            out.push_str(&format!(
+                "{INDENT}- {}\n",
+                p.paint(
+                    Style::Dim,
+                    &format!(
+                        "and {} more (`--format json` lists all)",
+                        lines.len() - EVIDENCE_LIMIT
+                    )
+                )
+            ));
         }
         // The remediation is in the policy, not in the report: point at it.
         let hint = if r.status == Status::Fail {
@@ -444,6 +463,69 @@ web01 <&\"'>: 2 fail, 1 error, 1 pass, 1 not applicable — 5 results in 42.0 ms
         // Colour changes styling only: stripping SGR sequences gives the plain text.
         let re = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap();
         assert_eq!(re.replace_all(&t, ""), render(&report, false));
+    }
+
+    /// Issue 16: one rule with 20 evidence items flooded the terminal.
+    #[test]
+    fn evidence_is_capped_per_result_and_the_rest_counted() {
+        let mut report = sample_report();
+        let r = report
+            .results
+            .iter_mut()
+            .find(|r| r.rule_id == "sshd.permit_root_login")
+            .unwrap();
+        let e = r.evidence[0].clone();
+        r.evidence = (0..8)
+            .map(|i| {
+                let mut e = e.clone();
+                e.line = Some(100 + i);
+                e
+            })
+            .collect();
+        let t = render(&report, false);
+        for i in 0..5 {
+            assert!(
+                t.contains(&format!("/etc/ssh/sshd_config:{}:", 100 + i)),
+                "{t}"
+            );
+        }
+        for i in 5..8 {
+            assert!(
+                !t.contains(&format!("/etc/ssh/sshd_config:{}:", 100 + i)),
+                "{t}"
+            );
+        }
+        assert!(
+            t.contains("         - and 3 more (`--format json` lists all)\n         fix: hardline-agent explain sshd.permit_root_login\n"),
+            "{t}"
+        );
+        // Exactly at the limit: nothing is counted.
+        let r = report
+            .results
+            .iter_mut()
+            .find(|r| r.rule_id == "sshd.permit_root_login")
+            .unwrap();
+        r.evidence.truncate(5);
+        let t = render(&report, false);
+        assert!(!t.contains("more (`--format json`"), "{t}");
+        // JSON keeps every item.
+        let r = report
+            .results
+            .iter_mut()
+            .find(|r| r.rule_id == "sshd.permit_root_login")
+            .unwrap();
+        r.evidence = (0..8).map(|_| e.clone()).collect();
+        let json = serde_json::to_value(&report).unwrap();
+        let n = json["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule_id"] == "sshd.permit_root_login")
+            .unwrap()["evidence"]
+            .as_array()
+            .unwrap()
+            .len();
+        assert_eq!(n, 8);
     }
 
     #[test]

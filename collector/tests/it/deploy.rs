@@ -232,6 +232,9 @@ fn systemd_units_pass_systemd_analyze_verify() {
     let agent = read("hardline-agent.service");
     let once = read("hardline-agent-once.service");
     let collector = read("hardline-collector.service");
+    // Issue 16: readiness is signalled (sd_notify READY=1), so `After=` units and
+    // `systemctl start` wait for the listeners.
+    assert!(collector.lines().any(|l| l == "Type=notify"));
     for (name, text) in [("agent", &agent), ("once", &once)] {
         for line in [
             "CapabilityBoundingSet=CAP_DAC_READ_SEARCH",
