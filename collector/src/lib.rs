@@ -12,6 +12,7 @@ pub mod agg;
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod conn;
 pub mod metrics;
 pub mod page;
 pub mod server;

@@ -7,6 +7,7 @@ mod clock;
 mod deploy;
 mod durability;
 mod fuzz;
+mod idle;
 mod ingest;
 mod page;
 mod push;
