@@ -33,7 +33,7 @@ pub fn error_response(status: u16, error: &str, reason: &str) -> Response {
 
 fn rejection_response(r: &Rejection) -> Response {
     let mut resp = error_response(r.status(), &r.message(), r.reason());
-    if let Rejection::RateLimited(s) = r {
+    if let Some(s) = r.retry_after() {
         if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
         }

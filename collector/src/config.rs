@@ -117,7 +117,10 @@ pub struct Limits {
     pub max_string_bytes: usize,
     /// Most evidence items in one result. Default 64.
     pub max_evidence: usize,
-    /// Distinct rule ids the collector tracks (bounds metric cardinality). Default 5000.
+    /// Distinct rule ids per agency: those its hosts' latest reports have (bounds the
+    /// agency's `hardline_rule_results` series at 16 × this). A report that would go over
+    /// gets 429 `too_many_rules` with `Retry-After`; rule ids no stored latest report has
+    /// any more are reclaimed. Default 5000.
     pub max_rules: usize,
     /// How far in the future `finished_at` may be (clock skew). Default "5m".
     #[serde(deserialize_with = "de_duration")]

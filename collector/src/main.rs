@@ -108,7 +108,10 @@ fn serve(path: &std::path::Path) -> ExitCode {
         Err(e) => {
             eprintln!("hardline-collector: error: {e}");
             match e {
-                hardline_collector::StartError::Config(_) => ExitCode::from(2),
+                hardline_collector::StartError::Config(_)
+                | hardline_collector::StartError::Store(
+                    hardline_collector::store::StoreError::Locked { .. },
+                ) => ExitCode::from(2),
                 _ => ExitCode::from(1),
             }
         }

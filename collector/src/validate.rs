@@ -33,11 +33,18 @@ pub enum Rejection {
     InvalidReport(String),
     /// A timestamp is in the future beyond the allowed skew, or absurd (400).
     BadTimestamp(String),
-    /// Accepting the report would exceed `limits.max_rules` distinct rule ids (400).
+    /// Accepting the report would give its agency more than `limits.max_rules` distinct
+    /// rule ids (429 with `Retry-After`: a collector-side limit, not a fault of the report,
+    /// so the agent keeps it and retries; the limit frees up as the agency's hosts drop
+    /// rule ids).
     TooManyRules,
     /// The store could not commit (503); the client should retry.
     Unavailable(String),
 }
+
+/// `Retry-After` of a `too_many_rules` refusal: the agency's rules in use change only as
+/// its hosts report.
+pub const TOO_MANY_RULES_RETRY_SECONDS: u64 = 600;
 
 /// Every `reason` label value, so each is exported at 0.
 pub const REASONS: [&str; 12] = [
@@ -56,6 +63,16 @@ pub const REASONS: [&str; 12] = [
 ];
 
 impl Rejection {
+    /// Seconds the client should wait before retrying (`Retry-After`), for refusals that
+    /// are temporary.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Rejection::RateLimited(s) => Some(*s),
+            Rejection::TooManyRules => Some(TOO_MANY_RULES_RETRY_SECONDS),
+            _ => None,
+        }
+    }
+
     /// Index into [`REASONS`].
     pub fn index(&self) -> usize {
         match self {
@@ -85,7 +102,7 @@ impl Rejection {
             Rejection::MissingToken | Rejection::UnknownToken => 401,
             Rejection::WrongRole | Rejection::HostOwned => 403,
             Rejection::TooLarge => 413,
-            Rejection::RateLimited(_) => 429,
+            Rejection::RateLimited(_) | Rejection::TooManyRules => 429,
             Rejection::Unavailable(_) => 503,
             _ => 400,
         }
@@ -105,7 +122,7 @@ impl Rejection {
             Rejection::InvalidReport(m) => format!("invalid report: {m}"),
             Rejection::BadTimestamp(m) => format!("bad timestamp: {m}"),
             Rejection::TooManyRules => {
-                "too many distinct rule ids on this collector (limits.max_rules)".into()
+                "this agency's hosts have too many distinct rule ids (limits.max_rules per agency); retry later".into()
             }
             Rejection::Unavailable(m) => format!("store unavailable: {m}; retry later"),
         }

@@ -9,6 +9,8 @@ mod durability;
 mod fuzz;
 mod idle;
 mod ingest;
+mod limits;
+mod lock;
 mod page;
 mod push;
 mod refusals;
