@@ -78,6 +78,11 @@ pub const PRUNE: &str = "DELETE FROM reports WHERE host_id = ?1
          FROM reports WHERE host_id = ?1
          ORDER BY finished_at DESC, received_at DESC, rowid DESC LIMIT 1 OFFSET ?2 - 1)";
 
+/// `finished_at` of the oldest report a full history of host `?1` keeps (the `?2`-th
+/// newest), or no row while the host has fewer than `?2` reports.
+pub const OLDEST_KEPT: &str = "SELECT finished_at FROM reports WHERE host_id = ?1
+     ORDER BY finished_at DESC, received_at DESC, rowid DESC LIMIT 1 OFFSET ?2 - 1";
+
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -284,6 +289,10 @@ pub enum Outcome {
     },
     /// This `report_id` was already stored: nothing changed.
     Duplicate,
+    /// The report is no newer than the oldest report of the host's full history: it would
+    /// be pruned at once, so it is not stored and not counted (a replay of a report already
+    /// pruned lands here too, which keeps replays idempotent).
+    OlderThanHistory,
 }
 
 /// Where a job's answer goes.
@@ -560,10 +569,24 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
             }
         };
         let agency_name = app.config.agencies[j.agency as usize].name.get_ref();
-        // Some(true) stored, Some(false) a replay, None: the stored host belongs to another
-        // agency (the savepoint is rolled back).
-        let result = (|| -> Result<Option<bool>, rusqlite::Error> {
+        // Some(Ok(true)) stored, Some(Ok(false)) a replay, Some(Err(())) older than the
+        // host's full history, None: the stored host belongs to another agency (the
+        // savepoint is rolled back).
+        let result = (|| -> Result<Option<Result<bool, ()>>, rusqlite::Error> {
             let sp = tx.savepoint()?;
+            // A report no newer than the oldest one a full history keeps would be pruned at
+            // once: it changes nothing, so it is answered like a replay and not counted.
+            // This keeps a replay of a report already pruned from the history idempotent
+            // without remembering every report id forever.
+            if prior.is_some() {
+                let oldest_kept: Option<i64> = sp
+                    .prepare_cached(OLDEST_KEPT)?
+                    .query_row(params![j.host_id, history], |r| r.get(0))
+                    .optional()?;
+                if oldest_kept.is_some_and(|t| j.finished_at <= t) {
+                    return Ok(Some(Err(())));
+                }
+            }
             let inserted = sp
                 .prepare_cached(
                     "INSERT OR IGNORE INTO reports (report_id, host_id, agency, finished_at, received_at, body)
@@ -578,7 +601,7 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
                     j.body
                 ])?;
             if inserted == 0 {
-                return Ok(Some(false));
+                return Ok(Some(Ok(false)));
             }
             {
                 // REPLACE: a reused index drops the forgotten rule id's row.
@@ -621,14 +644,14 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
                     .execute(params![j.host_id, history])?;
             }
             sp.commit()?;
-            Ok(Some(true))
+            Ok(Some(Ok(true)))
         })();
         match result {
             Ok(None) => {
                 forget_rules(&mut new_rules, &mut new_rule_index, &mut free);
                 answers.push((j.reply, Err(Rejection::HostOwned)));
             }
-            Ok(Some(true)) => {
+            Ok(Some(Ok(true))) => {
                 if let Some(ar) = agency_rules.get_mut(&j.agency) {
                     ar.added.extend(adds);
                 }
@@ -654,9 +677,13 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
                 received.push(j.agency);
                 answers.push((j.reply, Ok(Outcome::Stored { latest })));
             }
-            Ok(Some(false)) => {
+            Ok(Some(Ok(false))) => {
                 forget_rules(&mut new_rules, &mut new_rule_index, &mut free);
                 answers.push((j.reply, Ok(Outcome::Duplicate)));
+            }
+            Ok(Some(Err(()))) => {
+                forget_rules(&mut new_rules, &mut new_rule_index, &mut free);
+                answers.push((j.reply, Ok(Outcome::OlderThanHistory)));
             }
             Err(e) => {
                 forget_rules(&mut new_rules, &mut new_rule_index, &mut free);

@@ -160,3 +160,50 @@ async fn one_agency_exhausting_its_rule_ids_never_locks_out_another_and_ids_are_
     let interned = count_rows(&env.db_path(), "SELECT count(*) FROM rules");
     assert!(interned <= 20 + 21 + 1, "rules table grew to {interned}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_fields_are_bounded_like_known_ones_and_what_is_accepted_reads_back() {
+    let env = Env::new(Setup::default());
+    let c = env.start();
+    let r = report("unknown-fields", now() - 60, &[("ssh.root", High, Pass)]);
+    let with = |extra: serde_json::Value| {
+        let mut v = serde_json::to_value(&r).unwrap();
+        v["x_vendor"] = extra;
+        serde_json::to_vec(&v).unwrap()
+    };
+    // 100,000 levels deep inside an unknown field: refused (was 201, then read back as null).
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let mut v = serde_json::to_vec(&r).unwrap();
+    v.pop();
+    v.extend_from_slice(format!(",\"x_deep\":{deep}}}").as_bytes());
+    let (s, body) = c.push(Some(DOE_AGENT), v).await;
+    assert_eq!(
+        (s, body["reason"].as_str()),
+        (400, Some("invalid_report")),
+        "{body}"
+    );
+    // A long string in an unknown field: refused like a long known one.
+    let (s, body) = c
+        .push(
+            Some(DOE_AGENT),
+            with(serde_json::json!("x".repeat(100_000))),
+        )
+        .await;
+    assert_eq!(
+        (s, body["reason"].as_str()),
+        (400, Some("invalid_report")),
+        "{body}"
+    );
+    // Unknown fields within the bounds are accepted, stored and read back as sent.
+    let mut nest = serde_json::json!("leaf");
+    for _ in 0..20 {
+        nest = serde_json::json!([nest]);
+    }
+    let (s, body) = c.push(Some(DOE_AGENT), with(nest.clone())).await;
+    assert_eq!(s, 201, "{body}");
+    let (s, v) = c
+        .get(Some(DOE_VIEWER), "/api/v1/hosts/unknown-fields")
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["report"]["x_vendor"], nest, "{v}");
+}
