@@ -144,6 +144,10 @@ pub struct DayPoint {
 pub struct RuleCounts {
     counts: Vec<[[i64; 4]; 4]>,
     seen: Vec<u8>,
+    /// Hosts whose latest report has the rule (any severity or status).
+    refs: Vec<u32>,
+    /// Rules with `refs > 0`: the agency's distinct rule ids (`limits.max_rules`).
+    in_use: usize,
 }
 
 fn status_index(s: Status) -> usize {
@@ -156,16 +160,42 @@ fn status_index(s: Status) -> usize {
 }
 
 impl RuleCounts {
-    /// Add `delta` hosts to (rule, sev, status).
+    /// Add `delta` (+1 or -1) hosts to (rule, sev, status). A rule no host of the agency
+    /// has any more stops being exported (its series go away: they are bounded by the
+    /// agency's rules in use, never by every rule id it ever sent).
     pub fn add(&mut self, rule: u32, sev: u8, status: Status, delta: i64) {
         let r = rule as usize;
         if r >= self.counts.len() {
             self.counts.resize(r + 1, [[0; 4]; 4]);
             self.seen.resize(r + 1, 0);
+            self.refs.resize(r + 1, 0);
         }
         let sev = usize::from(sev & 3);
         self.counts[r][sev][status_index(status)] += delta;
         self.seen[r] |= 1 << sev;
+        if delta > 0 {
+            if self.refs[r] == 0 {
+                self.in_use += 1;
+            }
+            self.refs[r] += 1;
+        } else if delta < 0 && self.refs[r] > 0 {
+            self.refs[r] -= 1;
+            if self.refs[r] == 0 {
+                self.in_use -= 1;
+                self.seen[r] = 0;
+                self.counts[r] = [[0; 4]; 4];
+            }
+        }
+    }
+
+    /// Hosts of the agency whose latest report has rule `rule`.
+    pub fn refs(&self, rule: u32) -> u32 {
+        self.refs.get(rule as usize).copied().unwrap_or(0)
+    }
+
+    /// Distinct rules the agency's hosts have in their latest reports.
+    pub fn in_use(&self) -> usize {
+        self.in_use
     }
 
     /// Hosts at (rule, sev, status).
@@ -213,6 +243,11 @@ pub struct Aggregates {
     /// Interned rule ids.
     pub rules: Vec<Box<str>>,
     rule_index: HashMap<Box<str>, u32>,
+    /// Rule indexes no host references any more, free for a new rule id.
+    free_rules: Vec<u32>,
+    /// Indexes that must not be reused: referenced by stored hosts of agencies no longer
+    /// configured (their results keep pointing at them).
+    pinned_rules: HashSet<u32>,
     /// Hosts.
     pub hosts: Vec<HostState>,
     /// Host id → index, ordered by id (the read API lists hosts in id order).
@@ -245,6 +280,8 @@ impl Aggregates {
                 .collect(),
             rules: Vec::new(),
             rule_index: HashMap::new(),
+            free_rules: Vec::new(),
+            pinned_rules: HashSet::new(),
             hosts: Vec::new(),
             host_index: BTreeMap::new(),
             threshold: config.campaign.severity_threshold,
@@ -260,12 +297,67 @@ impl Aggregates {
         self.rule_index.get(rule_id).copied()
     }
 
-    /// Add rule `rule_id` at index `idx` (the store's index; must be the next one).
+    /// Put rule `rule_id` at index `idx` (the store's index: a new one, or one taken from
+    /// [`Aggregates::free_rules`]).
     pub fn add_rule(&mut self, idx: u32, rule_id: &str) {
-        if idx as usize == self.rules.len() {
-            self.rules.push(rule_id.into());
-            self.rule_index.insert(rule_id.into(), idx);
+        let i = idx as usize;
+        if i >= self.rules.len() {
+            self.rules.resize(i + 1, "".into());
         }
+        if let Some(old) = self.rules.get(i) {
+            if !old.is_empty() && self.rule_index.get(old) == Some(&idx) {
+                self.rule_index.remove(old);
+            }
+        }
+        self.free_rules.retain(|&f| f != idx);
+        self.rules[i] = rule_id.into();
+        self.rule_index.insert(rule_id.into(), idx);
+    }
+
+    /// Indexes free for new rule ids (the store reuses them before growing).
+    pub fn free_rules(&self) -> &[u32] {
+        &self.free_rules
+    }
+
+    /// Interned rule ids in use (the free ones not counted).
+    pub fn rules_in_use(&self) -> usize {
+        self.rule_index.len()
+    }
+
+    /// Keep `idx` from ever being reused (a stored host of an unconfigured agency has it).
+    pub fn pin_rule(&mut self, idx: u32) {
+        self.pinned_rules.insert(idx);
+    }
+
+    fn global_refs(&self, idx: u32) -> u32 {
+        self.agencies.iter().map(|a| a.rule_counts.refs(idx)).sum()
+    }
+
+    /// Free the indexes in `candidates` that no host references any more: a rule id that no
+    /// stored latest report has is forgotten, and its index serves the next new rule id.
+    pub fn reclaim(&mut self, candidates: impl IntoIterator<Item = u32>) {
+        for idx in candidates {
+            if self.pinned_rules.contains(&idx) || self.global_refs(idx) > 0 {
+                continue;
+            }
+            let Some(name) = self.rules.get(idx as usize).cloned() else {
+                continue;
+            };
+            if name.is_empty() && self.free_rules.contains(&idx) {
+                continue;
+            }
+            if self.rule_index.get(&name) == Some(&idx) {
+                self.rule_index.remove(&name);
+            }
+            self.rules[idx as usize] = "".into();
+            self.free_rules.push(idx);
+        }
+    }
+
+    /// At start, after every host is loaded: free every index no host references.
+    pub fn reclaim_all(&mut self) {
+        let all: Vec<u32> = (0..self.rules.len() as u32).collect();
+        self.reclaim(all);
     }
 
     /// The host with id `id`.
@@ -356,8 +448,12 @@ impl Aggregates {
 
     /// Make `u` the host's latest report.
     pub fn apply(&mut self, u: HostUpdate, now: i64) {
+        let mut released: Vec<u32> = Vec::new();
         let i = match self.host_index.get(u.id.as_str()) {
             Some(&i) => {
+                if let Some(h) = self.hosts.get(i as usize) {
+                    released = h.results.iter().map(|c| c.rule).collect();
+                }
                 self.remove_contribution(i, true);
                 i
             }
@@ -386,6 +482,7 @@ impl Aggregates {
             h.results = u.results.into_boxed_slice();
         }
         self.add_contribution(i, now, true);
+        self.reclaim(released);
     }
 
     /// Move hosts whose latest report is older than `stale_after` to stale, and apply

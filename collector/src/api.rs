@@ -1,9 +1,11 @@
 //! HTTP routes: ingest (on `listen`) and read (on `read_listen`).
 //!
 //! Every refusal is JSON: `{"error": "<sentence>", "reason": "<short_reason>"}`.
-//! Ingest answers `201 Created` for a newly stored report and `200 OK` for a replay of a
-//! `report_id` already stored (nothing changes); both carry
-//! `{"report_id", "agency", "duplicate", "latest"}`. Refused reports increment
+//! Ingest answers `201 Created` for a newly stored report and `200 OK` when nothing
+//! changes: a replay of a `report_id` already stored, or a report no newer than the oldest
+//! one of the host's full history (it would be pruned at once, so a replay of a pruned
+//! report is idempotent too: not stored, not counted); both carry
+//! `{"report_id", "agency", "duplicate", "latest", "stored"}`. Refused reports increment
 //! `hardline_reports_rejected_total{reason}`; refused reads are not reports and are not
 //! counted there.
 
@@ -33,7 +35,7 @@ pub fn error_response(status: u16, error: &str, reason: &str) -> Response {
 
 fn rejection_response(r: &Rejection) -> Response {
     let mut resp = error_response(r.status(), &r.message(), r.reason());
-    if let Rejection::RateLimited(s) = r {
+    if let Some(s) = r.retry_after() {
         if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
@@ -138,6 +140,7 @@ async fn ingest_inner(
         }
     };
     let now = app.clock.now();
+    crate::validate::check_shape(&bytes, app.config.limits.max_string_bytes)?;
     let report = parse(&bytes)?;
     let results = validate(&report, &app.config.limits, now)?;
     // Fast refusal of a hijack; the writer checks again authoritatively.
@@ -163,13 +166,14 @@ async fn ingest_inner(
         .await
         .map_err(|_| Rejection::Unavailable("the writer dropped the report".into()))??;
     let agency = app.config.agencies[p.agency].name.get_ref();
-    let (status, duplicate, latest) = match outcome {
-        Outcome::Stored { latest } => (StatusCode::CREATED, false, latest),
-        Outcome::Duplicate => (StatusCode::OK, true, false),
+    let (status, duplicate, latest, stored) = match outcome {
+        Outcome::Stored { latest } => (StatusCode::CREATED, false, latest, true),
+        Outcome::Duplicate => (StatusCode::OK, true, false, true),
+        Outcome::OlderThanHistory => (StatusCode::OK, false, false, false),
     };
     Ok((
         status,
-        json!({"report_id": report.report_id, "agency": agency, "duplicate": duplicate, "latest": latest}),
+        json!({"report_id": report.report_id, "agency": agency, "duplicate": duplicate, "latest": latest, "stored": stored}),
     ))
 }
 

@@ -117,13 +117,25 @@ pub struct Limits {
     pub max_string_bytes: usize,
     /// Most evidence items in one result. Default 64.
     pub max_evidence: usize,
-    /// Distinct rule ids the collector tracks (bounds metric cardinality). Default 5000.
+    /// Distinct rule ids per agency: those its hosts' latest reports have (bounds the
+    /// agency's `hardline_rule_results` series at 16 × this). A report that would go over
+    /// gets 429 `too_many_rules` with `Retry-After`; rule ids no stored latest report has
+    /// any more are reclaimed. Default 5000.
     pub max_rules: usize,
     /// How far in the future `finished_at` may be (clock skew). Default "5m".
     #[serde(deserialize_with = "de_duration")]
     pub max_future_skew: i64,
     /// Concurrent connections per listener. Default 4096.
     pub max_connections: usize,
+    /// Concurrent connections per client address on each listener (IPv4 address, or IPv6
+    /// /64); one more is closed at once, before TLS. Default 64.
+    pub max_connections_per_ip: usize,
+    /// A connection with no request in progress is closed after this long: before its
+    /// first request, between HTTP/1 keep-alive requests, and an HTTP/2 connection with no
+    /// open stream (pings and settings do not count). An HTTP/1 request whose header has
+    /// started arriving keeps the 30 s header read timeout. Default "5s".
+    #[serde(deserialize_with = "de_duration")]
+    pub idle_timeout: i64,
 }
 
 impl Default for Limits {
@@ -138,6 +150,8 @@ impl Default for Limits {
             max_rules: 5000,
             max_future_skew: 300,
             max_connections: 4096,
+            max_connections_per_ip: 64,
+            idle_timeout: 5,
         }
     }
 }
@@ -459,10 +473,15 @@ impl Config {
             return Err(err(None, "snapshot_interval must be positive".into()));
         }
         let l = &raw.limits;
-        if l.rate_per_minute == 0 || l.max_body_bytes == 0 || l.max_connections == 0 {
+        if l.rate_per_minute == 0
+            || l.max_body_bytes == 0
+            || l.max_connections == 0
+            || l.max_connections_per_ip == 0
+            || l.idle_timeout <= 0
+        {
             return Err(err(
                 None,
-                "limits.rate_per_minute, max_body_bytes and max_connections must be positive"
+                "limits.rate_per_minute, max_body_bytes, max_connections, max_connections_per_ip and idle_timeout must be positive"
                     .into(),
             ));
         }

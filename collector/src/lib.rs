@@ -12,6 +12,7 @@ pub mod agg;
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod conn;
 pub mod metrics;
 #[cfg(target_os = "linux")]
 pub mod notify;
@@ -118,6 +119,8 @@ pub struct App {
     pub rejected: Vec<AtomicU64>,
     writer: tokio::sync::mpsc::Sender<store::Job>,
     reader: Mutex<rusqlite::Connection>,
+    /// The exclusive lock on `data_dir` (held until the process exits).
+    _lock: std::fs::File,
 }
 
 impl App {
@@ -136,6 +139,7 @@ impl App {
             None => waivers::Waivers::default(),
         };
         let now = clock.now();
+        let lock = store::lock(&config.data_dir)?;
         let conn = store::open(&config.data_dir)?;
         let started = std::time::Instant::now();
         let mut aggs = agg::Aggregates::new(&config, waivers, now);
@@ -166,6 +170,7 @@ impl App {
                 .collect(),
             writer: tx,
             reader: Mutex::new(reader),
+            _lock: lock,
         });
         let app2 = app.clone();
         let handle = std::thread::Builder::new()

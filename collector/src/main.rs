@@ -92,6 +92,7 @@ fn serve(path: &std::path::Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    raise_nofile_limit();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -107,9 +108,26 @@ fn serve(path: &std::path::Path) -> ExitCode {
         Err(e) => {
             eprintln!("hardline-collector: error: {e}");
             match e {
-                hardline_collector::StartError::Config(_) => ExitCode::from(2),
+                hardline_collector::StartError::Config(_)
+                | hardline_collector::StartError::Store(
+                    hardline_collector::store::StoreError::Locked { .. },
+                ) => ExitCode::from(2),
                 _ => ExitCode::from(1),
             }
+        }
+    }
+}
+
+/// Raise the soft limit on open files to the hard limit: every connection is a file
+/// descriptor, and `limits.max_connections` (per listener) is useless above a soft limit
+/// of 1024.
+fn raise_nofile_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut l = getrlimit(Resource::Nofile);
+    if l.current < l.maximum {
+        l.current = l.maximum;
+        if let Err(error) = setrlimit(Resource::Nofile, l) {
+            tracing::warn!(%error, "Could not raise the open-file limit.");
         }
     }
 }

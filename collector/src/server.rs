@@ -12,6 +12,7 @@
 //! tests can find ports chosen by the system (`:0`).
 
 use crate::config::{Config, TlsFiles};
+use crate::conn::{Activity, PerIp, Watched};
 use crate::store::Job;
 use crate::{App, Clock, StartError};
 use axum::Router;
@@ -80,17 +81,25 @@ pub fn tls_config(files: &TlsFiles, client_auth: bool) -> Result<ServerConfig, S
     Ok(cfg)
 }
 
+/// Limits applied to every connection of a listener.
+#[derive(Clone)]
+struct ConnLimits {
+    slots: Arc<Semaphore>,
+    per_ip: Arc<PerIp>,
+    idle: Duration,
+}
+
 async fn accept_loop(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     router: Router,
-    limit: Arc<Semaphore>,
+    limits: ConnLimits,
 ) {
     loop {
-        let Ok(permit) = limit.clone().acquire_owned().await else {
+        let Ok(permit) = limits.slots.clone().acquire_owned().await else {
             return;
         };
-        let (stream, _peer) = match listener.accept().await {
+        let (stream, peer) = match listener.accept().await {
             Ok(x) => x,
             Err(error) => {
                 tracing::warn!(%error, "Accept failed.");
@@ -98,36 +107,95 @@ async fn accept_loop(
                 continue;
             }
         };
+        // Over the per-address cap: closed at once (before any TLS work).
+        let Some(ip_slot) = limits.per_ip.try_acquire(peer.ip()) else {
+            tracing::debug!(peer = %peer.ip(), "Closed a connection over max_connections_per_ip.");
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let tls = tls.clone();
+        let idle = limits.idle;
         tokio::spawn(async move {
             let _permit = permit;
-            let svc = TowerToHyperService::new(router);
-            let mut builder = auto::Builder::new(TokioExecutor::new());
-            builder
-                .http1()
-                .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(30));
-            let result = match tls {
+            let _ip_slot = ip_slot;
+            let activity = Activity::new();
+            match tls {
                 Some(acceptor) => {
                     match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
                         .await
                     {
-                        Ok(Ok(s)) => builder.serve_connection(TokioIo::new(s), svc).await,
+                        Ok(Ok(s)) => {
+                            serve_one(Watched::new(s, activity.clone()), router, activity, idle)
+                                .await
+                        }
                         Ok(Err(error)) => {
                             tracing::debug!(%error, "TLS handshake failed.");
-                            return;
                         }
-                        Err(_) => return,
+                        Err(_) => {}
                     }
                 }
-                None => builder.serve_connection(TokioIo::new(stream), svc).await,
-            };
-            if let Err(error) = result {
-                tracing::debug!(%error, "Connection ended with an error.");
+                None => {
+                    serve_one(
+                        Watched::new(stream, activity.clone()),
+                        router,
+                        activity,
+                        idle,
+                    )
+                    .await
+                }
             }
         });
+    }
+}
+
+/// Serve one connection until it ends, or until it has been idle for `idle` (see
+/// [`crate::conn`]); an idle HTTP/2 connection gets a GOAWAY first.
+async fn serve_one<S>(io: Watched<S>, router: Router, activity: Arc<Activity>, idle: Duration)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let act = activity.clone();
+    let svc = tower::service_fn(move |req: axum::extract::Request<hyper::body::Incoming>| {
+        let guard = act.request();
+        let router = router.clone();
+        async move {
+            let resp = tower::ServiceExt::oneshot(router, req).await?;
+            // The request stays in progress until its response body has been sent.
+            Ok::<_, std::convert::Infallible>(resp.map(|b| {
+                axum::body::Body::new(http_body_util::BodyExt::map_frame(b, move |f| {
+                    let _ = &guard;
+                    f
+                }))
+            }))
+        }
+    });
+    let svc = TowerToHyperService::new(svc);
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(crate::conn::HEADER_READ_TIMEOUT);
+    let conn = builder.serve_connection(TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    let result = loop {
+        let wait = activity.idle_deadline(idle).unwrap_or(idle);
+        tokio::select! {
+            r = conn.as_mut() => break r,
+            _ = tokio::time::sleep(wait) => {
+                if activity.idle_deadline(idle) == Some(Duration::ZERO) {
+                    tracing::debug!("Closed an idle connection.");
+                    conn.as_mut().graceful_shutdown();
+                    // No request is in progress: a GOAWAY (HTTP/2) or a close, then drop.
+                    let _ = tokio::time::timeout(Duration::from_secs(1), conn.as_mut()).await;
+                    return;
+                }
+            }
+        }
+    };
+    if let Err(error) = result {
+        tracing::debug!(%error, "Connection ended with an error.");
     }
 }
 
@@ -175,19 +243,14 @@ pub async fn serve(config: Config, clock: Clock) -> Result<(), StartError> {
         }
         let _ = out.flush();
     }
-    let max = app.config.limits.max_connections;
-    let t1 = tokio::spawn(accept_loop(
-        ingest_listener,
-        ingest_tls,
-        ingest,
-        Arc::new(Semaphore::new(max)),
-    ));
-    let t2 = tokio::spawn(accept_loop(
-        read_listener,
-        read_tls,
-        read,
-        Arc::new(Semaphore::new(max)),
-    ));
+    let l = &app.config.limits;
+    let limits = || ConnLimits {
+        slots: Arc::new(Semaphore::new(l.max_connections)),
+        per_ip: PerIp::new(l.max_connections_per_ip),
+        idle: Duration::from_secs(u64::try_from(l.idle_timeout).unwrap_or(5)),
+    };
+    let t1 = tokio::spawn(accept_loop(ingest_listener, ingest_tls, ingest, limits()));
+    let t2 = tokio::spawn(accept_loop(read_listener, read_tls, read, limits()));
     // Bound, store open, accepting: tell systemd (Type=notify), when it asked.
     #[cfg(target_os = "linux")]
     crate::notify::ready();

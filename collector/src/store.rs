@@ -78,6 +78,11 @@ pub const PRUNE: &str = "DELETE FROM reports WHERE host_id = ?1
          FROM reports WHERE host_id = ?1
          ORDER BY finished_at DESC, received_at DESC, rowid DESC LIMIT 1 OFFSET ?2 - 1)";
 
+/// `finished_at` of the oldest report a full history of host `?1` keeps (the `?2`-th
+/// newest), or no row while the host has fewer than `?2` reports.
+pub const OLDEST_KEPT: &str = "SELECT finished_at FROM reports WHERE host_id = ?1
+     ORDER BY finished_at DESC, received_at DESC, rowid DESC LIMIT 1 OFFSET ?2 - 1";
+
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -92,6 +97,12 @@ pub enum StoreError {
         /// Why.
         error: std::io::Error,
     },
+    /// Another process holds the data directory's lock.
+    #[error("data_dir {path} is in use by another hardline-collector (it holds {path}/hardline.lock); stop it first, or give this one its own data_dir")]
+    Locked {
+        /// The directory.
+        path: String,
+    },
     /// The database is from a newer collector.
     #[error("the store has schema version {found}, newer than this collector's {known}: upgrade hardline-collector")]
     TooNew {
@@ -100,6 +111,39 @@ pub enum StoreError {
         /// Newest known.
         known: i64,
     },
+}
+
+/// The lock file in `data_dir`: an exclusive `flock` on it, held while the collector
+/// runs, keeps a second collector off the same store.
+pub const LOCK_FILE: &str = "hardline.lock";
+
+/// Take the exclusive lock on `dir` (creating it). The lock lasts as long as the returned
+/// file is open (the process holds it until it exits, whatever way it exits).
+pub fn lock(dir: &Path) -> Result<std::fs::File, StoreError> {
+    std::fs::create_dir_all(dir).map_err(|error| StoreError::DataDir {
+        path: dir.display().to_string(),
+        error,
+    })?;
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|error| StoreError::DataDir {
+            path: path.display().to_string(),
+            error,
+        })?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(file),
+        Err(e) if e == rustix::io::Errno::WOULDBLOCK => Err(StoreError::Locked {
+            path: dir.display().to_string(),
+        }),
+        Err(e) => Err(StoreError::DataDir {
+            path: path.display().to_string(),
+            error: e.into(),
+        }),
+    }
 }
 
 /// Open (creating and migrating) the store in `dir`.
@@ -179,6 +223,10 @@ pub fn load(conn: &Connection, aggs: &mut Aggregates, now: i64) -> Result<(), St
         let agency: String = r.get(1)?;
         let Some(&a) = names.get(&agency) else {
             skipped += 1;
+            let blob: Vec<u8> = r.get(6)?;
+            for c in Compact::decode(&blob) {
+                aggs.pin_rule(c.rule);
+            }
             continue;
         };
         let report_id: String = r.get(3)?;
@@ -196,6 +244,9 @@ pub fn load(conn: &Connection, aggs: &mut Aggregates, now: i64) -> Result<(), St
             now,
         );
     }
+    // Rule ids no stored latest report has any more are forgotten; their indexes serve
+    // new rule ids.
+    aggs.reclaim_all();
     if skipped > 0 {
         tracing::warn!(
             hosts = skipped,
@@ -238,6 +289,10 @@ pub enum Outcome {
     },
     /// This `report_id` was already stored: nothing changed.
     Duplicate,
+    /// The report is no newer than the oldest report of the host's full history: it would
+    /// be pruned at once, so it is not stored and not counted (a replay of a report already
+    /// pruned lands here too, which keeps replays idempotent).
+    OlderThanHistory,
 }
 
 /// Where a job's answer goes.
@@ -363,14 +418,40 @@ struct Prior {
     finished_at: i64,
 }
 
+/// What the batch needs to know about an agency's rules before writing.
+struct AgencyRules {
+    /// Distinct rules its hosts have now.
+    in_use: usize,
+    /// Rule indexes its hosts have now (only those the batch asks about).
+    has: HashMap<u32, u32>,
+    /// Rules the batch added for it so far.
+    added: std::collections::HashSet<String>,
+}
+
 fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
     let now = app.clock.now();
-    // Look up owners and rule indexes under one short lock.
-    let (mut priors, known_rules, rule_count) = {
+    // Look up owners, rule indexes and the agencies' rules in use under one short lock.
+    let (mut priors, known_rules, released, mut agency_rules, mut free, mut next_index) = {
         let aggs = app.lock_aggs();
         let mut priors: HashMap<String, Prior> = HashMap::new();
         let mut known: Vec<Vec<Option<u32>>> = Vec::with_capacity(batch.len());
+        let mut released: Vec<usize> = Vec::with_capacity(batch.len());
+        let mut agency_rules: HashMap<u32, AgencyRules> = HashMap::new();
         for j in &batch {
+            let a = aggs.agencies.get(j.agency as usize);
+            let ar = agency_rules.entry(j.agency).or_insert_with(|| AgencyRules {
+                in_use: a.map_or(0, |a| a.rule_counts.in_use()),
+                has: HashMap::new(),
+                added: Default::default(),
+            });
+            let k: Vec<Option<u32>> = j.results.iter().map(|c| aggs.rule(&c.rule_id)).collect();
+            for idx in k.iter().flatten() {
+                ar.has
+                    .entry(*idx)
+                    .or_insert_with(|| a.map_or(0, |a| a.rule_counts.refs(*idx)));
+            }
+            // Rules only this host's current report has, that the new one drops.
+            let mut rel = 0;
             if let Some(h) = aggs.host(&j.host_id) {
                 priors.insert(
                     j.host_id.clone(),
@@ -379,10 +460,31 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
                         finished_at: h.finished_at,
                     },
                 );
+                if h.agency == j.agency && j.finished_at >= h.finished_at {
+                    let keep: std::collections::HashSet<u32> =
+                        k.iter().flatten().copied().collect();
+                    rel = h
+                        .results
+                        .iter()
+                        .filter(|c| {
+                            !keep.contains(&c.rule)
+                                && a.is_some_and(|a| a.rule_counts.refs(c.rule) == 1)
+                        })
+                        .count();
+                }
             }
-            known.push(j.results.iter().map(|c| aggs.rule(&c.rule_id)).collect());
+            known.push(k);
+            released.push(rel);
         }
-        (priors, known, aggs.rules.len())
+        let free: Vec<u32> = aggs.free_rules().to_vec();
+        (
+            priors,
+            known,
+            released,
+            agency_rules,
+            free,
+            aggs.rules.len() as u32,
+        )
     };
     let max_rules = app.config.limits.max_rules;
     let history = i64::from(app.config.history_per_host);
@@ -397,13 +499,14 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
             return;
         }
     };
-    let mut new_rules: Vec<String> = Vec::new();
+    // New rule ids of this batch and the index each got (a freed one first).
+    let mut new_rules: Vec<(String, u32)> = Vec::new();
     let mut new_rule_index: HashMap<String, u32> = HashMap::new();
     let mut updates: Vec<HostUpdate> = Vec::new();
     let mut received: Vec<u32> = Vec::new();
     let mut answers: Vec<(Reply, Result<Outcome, Rejection>)> = Vec::with_capacity(batch.len());
 
-    for (j, known) in batch.into_iter().zip(known_rules) {
+    for ((j, known), released) in batch.into_iter().zip(known_rules).zip(released) {
         let prior = priors.get(&j.host_id).copied();
         if let Some(p) = prior {
             if p.agency != j.agency {
@@ -411,20 +514,42 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
                 continue;
             }
         }
+        // The agency's distinct rules after this report: limits.max_rules is per agency,
+        // so one agency's rule ids never lock another agency out.
+        let Some(ar) = agency_rules.get_mut(&j.agency) else {
+            answers.push((j.reply, Err(Rejection::Unavailable("agency lookup".into()))));
+            continue;
+        };
+        // A late report (not the host's latest) goes to the history only: its rules are
+        // not counted (and its new rule ids are reclaimed after the commit).
+        let latest = prior.is_none_or(|p| j.finished_at >= p.finished_at);
+        let mut adds: Vec<String> = Vec::new();
+        if latest {
+            let mut seen: std::collections::HashSet<&str> = Default::default();
+            for (c, k) in j.results.iter().zip(&known) {
+                let has = k.is_some_and(|i| ar.has.get(&i).copied().unwrap_or(0) > 0);
+                if !has && !ar.added.contains(&c.rule_id) && seen.insert(&c.rule_id) {
+                    adds.push(c.rule_id.clone());
+                }
+            }
+        }
+        let after = (ar.in_use + ar.added.len() + adds.len()).saturating_sub(released);
+        if !adds.is_empty() && after > max_rules {
+            answers.push((j.reply, Err(Rejection::TooManyRules)));
+            continue;
+        }
         // Rule indexes, interning new rule ids.
         let rules_before = new_rules.len();
         let mut compact = Vec::with_capacity(j.results.len());
-        let mut over = false;
-        for (c, k) in j.results.iter().zip(known) {
+        for (c, k) in j.results.iter().zip(&known) {
             let idx = match k.as_ref().or_else(|| new_rule_index.get(&c.rule_id)) {
                 Some(&i) => i,
                 None => {
-                    if rule_count + new_rules.len() >= max_rules {
-                        over = true;
-                        break;
-                    }
-                    let i = (rule_count + new_rules.len()) as u32;
-                    new_rules.push(c.rule_id.clone());
+                    let i = free.pop().unwrap_or_else(|| {
+                        next_index += 1;
+                        next_index - 1
+                    });
+                    new_rules.push((c.rule_id.clone(), i));
                     new_rule_index.insert(c.rule_id.clone(), i);
                     i
                 }
@@ -435,20 +560,33 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
                 bits: c.bits,
             });
         }
-        let forget_rules = |new_rules: &mut Vec<String>, idx: &mut HashMap<String, u32>| {
-            for r in new_rules.drain(rules_before..) {
+        let forget_rules = |new_rules: &mut Vec<(String, u32)>,
+                            idx: &mut HashMap<String, u32>,
+                            free: &mut Vec<u32>| {
+            for (r, i) in new_rules.drain(rules_before..) {
                 idx.remove(&r);
+                free.push(i);
             }
         };
-        if over {
-            forget_rules(&mut new_rules, &mut new_rule_index);
-            answers.push((j.reply, Err(Rejection::TooManyRules)));
-            continue;
-        }
-        let latest = prior.is_none_or(|p| j.finished_at >= p.finished_at);
         let agency_name = app.config.agencies[j.agency as usize].name.get_ref();
-        let result = (|| -> Result<bool, rusqlite::Error> {
+        // Some(Ok(true)) stored, Some(Ok(false)) a replay, Some(Err(())) older than the
+        // host's full history, None: the stored host belongs to another agency (the
+        // savepoint is rolled back).
+        let result = (|| -> Result<Option<Result<bool, ()>>, rusqlite::Error> {
             let sp = tx.savepoint()?;
+            // A report no newer than the oldest one a full history keeps would be pruned at
+            // once: it changes nothing, so it is answered like a replay and not counted.
+            // This keeps a replay of a report already pruned from the history idempotent
+            // without remembering every report id forever.
+            if prior.is_some() {
+                let oldest_kept: Option<i64> = sp
+                    .prepare_cached(OLDEST_KEPT)?
+                    .query_row(params![j.host_id, history], |r| r.get(0))
+                    .optional()?;
+                if oldest_kept.is_some_and(|t| j.finished_at <= t) {
+                    return Ok(Some(Err(())));
+                }
+            }
             let inserted = sp
                 .prepare_cached(
                     "INSERT OR IGNORE INTO reports (report_id, host_id, agency, finished_at, received_at, body)
@@ -463,22 +601,28 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
                     j.body
                 ])?;
             if inserted == 0 {
-                return Ok(false);
+                return Ok(Some(Ok(false)));
             }
             {
-                let mut ins =
-                    sp.prepare_cached("INSERT INTO rules (idx, rule_id) VALUES (?1, ?2)")?;
-                for (k, r) in new_rules[rules_before..].iter().enumerate() {
-                    ins.execute(params![(rule_count + rules_before + k) as i64, r])?;
+                // REPLACE: a reused index drops the forgotten rule id's row.
+                let mut ins = sp.prepare_cached(
+                    "INSERT OR REPLACE INTO rules (idx, rule_id) VALUES (?1, ?2)",
+                )?;
+                for (r, i) in &new_rules[rules_before..] {
+                    ins.execute(params![i64::from(*i), r])?;
                 }
             }
             if latest {
-                sp.prepare_cached(
+                // The WHERE makes the upsert refuse a cross-agency overwrite whatever path
+                // reaches it (the owner check above uses the in-memory aggregates, which do
+                // not hold hosts of agencies no longer configured).
+                let upserted = sp.prepare_cached(
                     "INSERT INTO hosts (host_id, agency, hostname, first_seen, report_id, finished_at, received_at, results)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                      ON CONFLICT (host_id) DO UPDATE SET hostname = excluded.hostname,
                        report_id = excluded.report_id, finished_at = excluded.finished_at,
-                       received_at = excluded.received_at, results = excluded.results",
+                       received_at = excluded.received_at, results = excluded.results
+                     WHERE hosts.agency = excluded.agency",
                 )?
                 .execute(params![
                     j.host_id,
@@ -490,6 +634,9 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
                     j.received_at,
                     Compact::encode(&compact)
                 ])?;
+                if upserted == 0 {
+                    return Ok(None);
+                }
             }
             // A host seen for the first time has one report: nothing to prune.
             if prior.is_some() {
@@ -497,10 +644,17 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
                     .execute(params![j.host_id, history])?;
             }
             sp.commit()?;
-            Ok(true)
+            Ok(Some(Ok(true)))
         })();
         match result {
-            Ok(true) => {
+            Ok(None) => {
+                forget_rules(&mut new_rules, &mut new_rule_index, &mut free);
+                answers.push((j.reply, Err(Rejection::HostOwned)));
+            }
+            Ok(Some(Ok(true))) => {
+                if let Some(ar) = agency_rules.get_mut(&j.agency) {
+                    ar.added.extend(adds);
+                }
                 priors.insert(
                     j.host_id.clone(),
                     Prior {
@@ -523,12 +677,16 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
                 received.push(j.agency);
                 answers.push((j.reply, Ok(Outcome::Stored { latest })));
             }
-            Ok(false) => {
-                forget_rules(&mut new_rules, &mut new_rule_index);
+            Ok(Some(Ok(false))) => {
+                forget_rules(&mut new_rules, &mut new_rule_index, &mut free);
                 answers.push((j.reply, Ok(Outcome::Duplicate)));
             }
+            Ok(Some(Err(()))) => {
+                forget_rules(&mut new_rules, &mut new_rule_index, &mut free);
+                answers.push((j.reply, Ok(Outcome::OlderThanHistory)));
+            }
             Err(e) => {
-                forget_rules(&mut new_rules, &mut new_rule_index);
+                forget_rules(&mut new_rules, &mut new_rule_index, &mut free);
                 tracing::error!(error = %e, report_id = %j.report_id, "Could not store a report.");
                 answers.push((j.reply, Err(Rejection::Unavailable(e.to_string()))));
             }
@@ -560,12 +718,14 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
     }
     {
         let mut aggs = app.lock_aggs();
-        for (k, r) in new_rules.iter().enumerate() {
-            aggs.add_rule((rule_count + k) as u32, r);
+        for (r, i) in &new_rules {
+            aggs.add_rule(*i, r);
         }
         for u in updates {
             aggs.apply(u, now);
         }
+        // New rule ids that only a late report had: nothing references them.
+        aggs.reclaim(new_rules.iter().map(|(_, i)| *i));
         for a in received {
             if let Some(agg) = aggs.agencies.get_mut(a as usize) {
                 agg.received_total += 1;

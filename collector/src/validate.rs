@@ -33,11 +33,18 @@ pub enum Rejection {
     InvalidReport(String),
     /// A timestamp is in the future beyond the allowed skew, or absurd (400).
     BadTimestamp(String),
-    /// Accepting the report would exceed `limits.max_rules` distinct rule ids (400).
+    /// Accepting the report would give its agency more than `limits.max_rules` distinct
+    /// rule ids (429 with `Retry-After`: a collector-side limit, not a fault of the report,
+    /// so the agent keeps it and retries; the limit frees up as the agency's hosts drop
+    /// rule ids).
     TooManyRules,
     /// The store could not commit (503); the client should retry.
     Unavailable(String),
 }
+
+/// `Retry-After` of a `too_many_rules` refusal: the agency's rules in use change only as
+/// its hosts report.
+pub const TOO_MANY_RULES_RETRY_SECONDS: u64 = 600;
 
 /// Every `reason` label value, so each is exported at 0.
 pub const REASONS: [&str; 12] = [
@@ -56,6 +63,16 @@ pub const REASONS: [&str; 12] = [
 ];
 
 impl Rejection {
+    /// Seconds the client should wait before retrying (`Retry-After`), for refusals that
+    /// are temporary.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Rejection::RateLimited(s) => Some(*s),
+            Rejection::TooManyRules => Some(TOO_MANY_RULES_RETRY_SECONDS),
+            _ => None,
+        }
+    }
+
     /// Index into [`REASONS`].
     pub fn index(&self) -> usize {
         match self {
@@ -85,7 +102,7 @@ impl Rejection {
             Rejection::MissingToken | Rejection::UnknownToken => 401,
             Rejection::WrongRole | Rejection::HostOwned => 403,
             Rejection::TooLarge => 413,
-            Rejection::RateLimited(_) => 429,
+            Rejection::RateLimited(_) | Rejection::TooManyRules => 429,
             Rejection::Unavailable(_) => 503,
             _ => 400,
         }
@@ -105,7 +122,7 @@ impl Rejection {
             Rejection::InvalidReport(m) => format!("invalid report: {m}"),
             Rejection::BadTimestamp(m) => format!("bad timestamp: {m}"),
             Rejection::TooManyRules => {
-                "too many distinct rule ids on this collector (limits.max_rules)".into()
+                "this agency's hosts have too many distinct rule ids (limits.max_rules per agency); retry later".into()
             }
             Rejection::Unavailable(m) => format!("store unavailable: {m}; retry later"),
         }
@@ -167,6 +184,54 @@ pub struct Collapsed {
     pub severity: Severity,
     /// `BIT_*` of the statuses present.
     pub bits: u8,
+}
+
+/// Deepest nesting of arrays and objects accepted anywhere in a report, unknown fields
+/// included (a report is about 6 deep; `serde_json` refuses more than 128 when the stored
+/// report is read back, so anything accepted must stay well below that).
+pub const MAX_DEPTH: usize = 32;
+
+/// Bound the whole document before it is parsed, unknown fields included (serde skips
+/// those without the limits that the known fields get): nesting at most [`MAX_DEPTH`],
+/// every string (keys too) at most `max_string_bytes` characters, an escape counting as
+/// one (so a known field the later checks would accept is never refused here). Works on
+/// the raw bytes in one pass; malformed JSON is left to the parser.
+pub fn check_shape(body: &[u8], max_string_bytes: usize) -> Result<(), Rejection> {
+    let mut depth = 0usize;
+    let mut i = 0usize;
+    while i < body.len() {
+        match body[i] {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(Rejection::InvalidReport(format!(
+                        "nesting deeper than {MAX_DEPTH} levels (unknown fields included)"
+                    )));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'"' => {
+                let mut len = 0usize;
+                i += 1;
+                while i < body.len() && body[i] != b'"' {
+                    if body[i] == b'\\' {
+                        i += if body.get(i + 1) == Some(&b'u') { 6 } else { 2 };
+                    } else {
+                        i += 1;
+                    }
+                    len += 1;
+                    if len > max_string_bytes {
+                        return Err(Rejection::InvalidReport(format!(
+                            "a string longer than {max_string_bytes} bytes (limits.max_string_bytes, unknown fields included)"
+                        )));
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 /// Parse `body` as a report. Errors say what is wrong.
@@ -367,6 +432,65 @@ pub fn fmt_time(t: i64) -> String {
 mod tests {
     use super::*;
     use hardline_agent::report::*;
+    use proptest::prelude::*;
+
+    fn nested(depth: usize) -> String {
+        format!("{}{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    #[test]
+    fn check_shape_bounds_unknown_fields_in_depth_and_string_length() {
+        let body = |extra: &str| format!("{{\"schema_version\":1,\"x_unknown\":{extra}}}");
+        assert!(check_shape(body(&nested(MAX_DEPTH - 1)).as_bytes(), 8192).is_ok());
+        assert!(check_shape(body(&nested(MAX_DEPTH)).as_bytes(), 8192).is_err());
+        assert!(check_shape(body(&nested(100_000)).as_bytes(), 8192).is_err());
+        let long = format!("\"{}\"", "a".repeat(8193));
+        assert!(check_shape(body(&long).as_bytes(), 8192).is_err());
+        // Brackets and quotes inside strings are text, not structure.
+        let text = format!("\"{}\\\"{}\"", "[".repeat(100), "{".repeat(100));
+        assert!(check_shape(body(&text).as_bytes(), 8192).is_ok());
+        // A known string at the limit, written with escapes, is never refused here.
+        let escaped = format!("\"{}\"", "\\u0001".repeat(8192));
+        assert!(check_shape(body(&escaped).as_bytes(), 8192).is_ok());
+    }
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            "[\\PC\"\\\\\\[\\]{}]{0,40}".prop_map(serde_json::Value::String),
+        ];
+        leaf.prop_recursive(48, 256, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(serde_json::Value::Array),
+                prop::collection::btree_map("[a-z\\[\"]{0,5}", inner, 0..3)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn depth(v: &serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+            serde_json::Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    proptest! {
+        /// Fuzz target for the shape check: never panics on any bytes, agrees with the real
+        /// depth of any JSON value, and what it lets through always reads back.
+        #[test]
+        fn check_shape_agrees_with_serde(v in json_value(), junk in prop::collection::vec(any::<u8>(), 0..64)) {
+            let _ = check_shape(&junk, 16);
+            let text = serde_json::to_vec(&v).unwrap();
+            let ok = check_shape(&text, 1 << 20).is_ok();
+            prop_assert_eq!(ok, depth(&v) <= MAX_DEPTH);
+            if ok {
+                prop_assert!(serde_json::from_slice::<serde_json::Value>(&text).is_ok());
+            }
+        }
+    }
 
     pub(crate) fn report(now: i64) -> Report {
         let t = time::OffsetDateTime::from_unix_timestamp(now - 10).unwrap();

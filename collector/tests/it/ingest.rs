@@ -254,8 +254,20 @@ async fn newer_report_replaces_older_and_late_report_does_not() {
     let r0 = report("h", t - 60, &[("ssh.root", High, Fail)]);
     assert_eq!(c.push_report(DOE_AGENT, &r1).await.0, 201);
     assert_eq!(c.push_report(DOE_AGENT, &r2).await.0, 201);
+    // Older than the whole (full) history: it would be pruned at once, so nothing
+    // changes and it is not counted (issue 15 item 6).
     let (s, v) = c.push_report(DOE_AGENT, &r0).await;
+    assert_eq!((s, &v["latest"]), (200, &serde_json::json!(false)));
+    assert_eq!(v["stored"], serde_json::json!(false));
+    // A report newer than the oldest kept one but older than the latest: stored, not latest.
+    let r15 = report("h", t + 30, &[("ssh.root", High, Fail)]);
+    let (s, v) = c.push_report(DOE_AGENT, &r15).await;
     assert_eq!((s, &v["latest"]), (201, &serde_json::json!(false)));
+    // r1 is pruned now; replaying it three times changes nothing and counts nothing.
+    for _ in 0..3 {
+        let (s, v) = c.push_report(DOE_AGENT, &r1).await;
+        assert_eq!((s, &v["stored"]), (200, &serde_json::json!(false)), "{v}");
+    }
     let m = parse_exposition(&c.metrics().await);
     assert_eq!(
         sample(
@@ -269,7 +281,7 @@ async fn newer_report_replaces_older_and_late_report_does_not() {
         sample(&m, "hardline_reports_received_total", &[("agency", "DOE")]),
         Some(3.0)
     );
-    // History is bounded: 2 kept, the latest among them.
+    // History is bounded: 2 kept, the latest among them (r1 pruned by r15).
     let (_, v) = c.get(Some(DOE_VIEWER), "/api/v1/hosts/h").await;
     let hist: Vec<&str> = v["history"]
         .as_array()
@@ -277,7 +289,7 @@ async fn newer_report_replaces_older_and_late_report_does_not() {
         .iter()
         .map(|h| h["report_id"].as_str().unwrap())
         .collect();
-    assert_eq!(hist, [r2.report_id.to_string(), r1.report_id.to_string()]);
+    assert_eq!(hist, [r2.report_id.to_string(), r15.report_id.to_string()]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

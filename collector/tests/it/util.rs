@@ -69,6 +69,8 @@ pub struct Setup {
     pub waivers: Option<String>,
     pub now: Option<i64>,
     pub snapshot_interval: &'static str,
+    /// More lines for the `[limits]` table.
+    pub extra_limits: &'static str,
 }
 
 impl Default for Setup {
@@ -83,6 +85,7 @@ impl Default for Setup {
             waivers: None,
             now: None,
             snapshot_interval: "60s",
+            extra_limits: "",
         }
     }
 }
@@ -132,8 +135,8 @@ impl Env {
             c += "waivers_file = \"waivers.toml\"\n";
         }
         c += &format!(
-            "[limits]\nrate_per_minute = {}\nmax_body_bytes = {}\n",
-            s.rate_per_minute, s.max_body_bytes
+            "[limits]\nrate_per_minute = {}\nmax_body_bytes = {}\n{}\n",
+            s.rate_per_minute, s.max_body_bytes, s.extra_limits
         );
         c += &format!(
             "[campaign]\nname = \"eo-30-day\"\nstart = \"2026-06-02T00:00:00Z\"\ndays = 30\nseverity_threshold = \"medium\"\nstale_after = \"{}\"\n",
