@@ -137,3 +137,27 @@ fn missing_sshd_config_is_not_applicable() {
     let r = crate::util::result(&report, "sshd.permit_root_login");
     assert_eq!(r["status"], "not_applicable", "{}", r["message"]);
 }
+
+/// Issue 15 item 4: an Include directory the scan cannot read (mode 000, scanned as an
+/// unprivileged user) is `error`, never the `pass` the lines after the Include would give.
+#[test]
+fn unreadable_include_directory_is_an_error_not_a_pass() {
+    let root = crate::util::locked_copy("sshd/unreadable_include", &["/etc/ssh/sshd_config.d"]);
+    let (_, report) =
+        crate::util::scan_json_unprivileged(root.path(), &["--rule", "sshd.permit_root_login"]);
+    let r = crate::util::result(&report, "sshd.permit_root_login");
+    assert_eq!(r["status"], "error", "{r}");
+    let text = r.to_string();
+    assert!(text.contains("sshd_config.d"), "{r}");
+    // As root (or with the directory readable) the truth is a fail.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        root.path().join("etc/ssh/sshd_config.d"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let (_, report) =
+        crate::util::scan_json_unprivileged(root.path(), &["--rule", "sshd.permit_root_login"]);
+    let r = crate::util::result(&report, "sshd.permit_root_login");
+    assert_eq!(r["status"], "fail", "{r}");
+}

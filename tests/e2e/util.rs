@@ -124,3 +124,51 @@ pub fn copy_tree(src: &std::path::Path, dst: &std::path::Path) {
         }
     }
 }
+
+/// Scan `root` as an unprivileged user (`setpriv` to uid/gid 65534 when running as root,
+/// as CI does; otherwise as the current, already unprivileged, user). The root and its
+/// parents must be traversable by that user.
+pub fn scan_json_unprivileged(root: &std::path::Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    let root_s = root.to_str().unwrap();
+    let mut args: Vec<&str> = vec!["scan", "--root", root_s, "--format", "json"];
+    args.extend_from_slice(extra);
+    let bin = env!("CARGO_BIN_EXE_hardline-agent");
+    let out = if is_root() {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(bin)
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run setpriv hardline-agent")
+    } else {
+        Command::new(bin)
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run hardline-agent")
+    };
+    let code = out.status.code().unwrap_or(-1);
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "bad JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (code, report)
+}
+
+/// A copy of `tests/fixtures/<rel>` in a world-traversable temporary directory, with each
+/// of `locked` (host paths) set to mode 000.
+pub fn locked_copy(rel: &str, locked: &[&str]) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixture(rel), dir.path());
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    for p in locked {
+        let path = dir.path().join(p.trim_start_matches('/'));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+    dir
+}

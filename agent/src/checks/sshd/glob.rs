@@ -3,8 +3,13 @@
 //! Differences from a shell glob that matter here: a leading `.` in a name is only
 //! matched by a literal `.` (so `*.conf` skips `.hidden.conf`), backslash escapes the
 //! next character, `[!..]` and `[^..]` negate, a pattern without wildcards yields the
-//! path only when it exists (a dangling symbolic link counts), unreadable directories
-//! are skipped, and results are sorted byte-wise (sshd runs in the C locale).
+//! path only when it exists (a dangling symbolic link counts), and results are sorted
+//! byte-wise (sshd runs in the C locale).
+//!
+//! glibc skips directories it cannot read; sshd runs as root and reads them. A scan that
+//! cannot read a directory or look up a path sshd would read does not know what sshd
+//! loads, so every error other than "does not exist" / "not a directory" is returned
+//! (the dependent rules become `error`), never skipped.
 
 use crate::host::Host;
 
@@ -27,8 +32,31 @@ fn unescape(s: &str) -> String {
     out
 }
 
-/// Host paths matching `pattern` (absolute), sorted.
-pub fn glob(host: &Host, pattern: &str) -> Vec<String> {
+/// Whether a lookup error means "no such path" (as glob(3) sees it for root) rather
+/// than "this scan could not see it".
+fn is_absent(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
+}
+
+/// Keep `p` when `probe` says it exists; an error other than absence is returned.
+fn exists_or_err(
+    p: &str,
+    probe: std::io::Result<std::fs::Metadata>,
+    want_dir: bool,
+) -> Result<bool, String> {
+    match probe {
+        Ok(m) => Ok(!want_dir || m.is_dir()),
+        Err(e) if is_absent(&e) => Ok(false),
+        Err(e) => Err(format!("cannot look up {p}: {e}")),
+    }
+}
+
+/// Host paths matching `pattern` (absolute), sorted; `Err` when a directory or path
+/// sshd would read cannot be read by this scan.
+pub fn glob(host: &Host, pattern: &str) -> Result<Vec<String>, String> {
     let parts: Vec<&str> = pattern.split('/').filter(|p| !p.is_empty()).collect();
     let mut current: Vec<String> = vec![String::new()];
     for (idx, part) in parts.iter().enumerate() {
@@ -37,8 +65,10 @@ pub fn glob(host: &Host, pattern: &str) -> Vec<String> {
         for dir in &current {
             if has_magic(part) {
                 let listing = if dir.is_empty() { "/" } else { dir.as_str() };
-                let Ok(entries) = host.read_dir_sorted(listing) else {
-                    continue;
+                let entries = match host.read_dir_sorted(listing) {
+                    Ok(entries) => entries,
+                    Err(e) if is_absent(&e.source) => continue,
+                    Err(e) => return Err(format!("cannot read directory {listing}: {}", e.source)),
                 };
                 for e in entries {
                     if fnmatch(part, &e.name) {
@@ -49,19 +79,25 @@ pub fn glob(host: &Host, pattern: &str) -> Vec<String> {
                 next.push(format!("{dir}/{}", unescape(part)));
             }
         }
-        if !last {
-            next.retain(|p| host.metadata(p).map(|m| m.is_dir()).unwrap_or(false));
-        } else {
-            next.retain(|p| host.symlink_metadata(p).is_ok());
+        let mut kept = Vec::with_capacity(next.len());
+        for p in next {
+            let keep = if !last {
+                exists_or_err(&p, host.metadata(&p), true)?
+            } else {
+                exists_or_err(&p, host.symlink_metadata(&p), false)?
+            };
+            if keep {
+                kept.push(p);
+            }
         }
-        current = next;
+        current = kept;
     }
     if parts.is_empty() {
-        return vec!["/".to_string()];
+        return Ok(vec!["/".to_string()]);
     }
     current.sort();
     current.dedup();
-    current
+    Ok(current)
 }
 
 /// `fnmatch(pattern, name, FNM_PERIOD)` for one path component.
@@ -223,7 +259,7 @@ mod tests {
         }
         let host = Host::new(dir.path());
         assert_eq!(
-            glob(&host, "/etc/ssh/sshd_config.d/*.conf"),
+            glob(&host, "/etc/ssh/sshd_config.d/*.conf").unwrap(),
             vec![
                 "/etc/ssh/sshd_config.d/B.conf",
                 "/etc/ssh/sshd_config.d/a.conf",
@@ -231,12 +267,12 @@ mod tests {
             ]
         );
         assert_eq!(
-            glob(&host, "/etc/*/sshd_config.d/a.conf"),
+            glob(&host, "/etc/*/sshd_config.d/a.conf").unwrap(),
             vec!["/etc/ssh/sshd_config.d/a.conf"]
         );
-        assert!(glob(&host, "/etc/ssh/missing.conf").is_empty());
+        assert!(glob(&host, "/etc/ssh/missing.conf").unwrap().is_empty());
         assert_eq!(
-            glob(&host, "/etc/ssh/sshd_config.d/c.txt"),
+            glob(&host, "/etc/ssh/sshd_config.d/c.txt").unwrap(),
             vec!["/etc/ssh/sshd_config.d/c.txt"]
         );
     }

@@ -303,7 +303,12 @@ impl Parser<'_> {
             } else {
                 format!("{SSHDIR}/{arg}")
             };
-            for file in glob::glob(self.host, &pattern) {
+            let files = glob::glob(self.host, &pattern).map_err(|e| {
+                LineError::Here(format!(
+                    "{keyword} {arg}: {e}; sshd (as root) would read it, so its settings are unknown"
+                ))
+            })?;
+            for file in files {
                 if depth + 1 > MAX_INCLUDE_DEPTH {
                     return Err(format!(
                         "Include of {file} exceeds sshd's nesting limit of {MAX_INCLUDE_DEPTH} (include loop?)"
