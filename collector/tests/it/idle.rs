@@ -91,7 +91,10 @@ fn agent_run_once(env: &Env, collector: &str) -> (Option<i32>, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousands_of_idle_tcp_and_h2_connections_do_not_block_a_real_agent() {
     raise_nofile();
-    let env = Env::new(Setup::default());
+    let env = Env::new(Setup {
+        extra_limits: "idle_timeout = \"5s\"\nmax_connections_per_ip = 64",
+        ..Setup::default()
+    });
     let c = env.start();
     let to = addr_of(&c.ingest);
 
@@ -169,7 +172,7 @@ async fn idle_h2c_connections_are_closed_and_one_address_gets_at_most_its_cap() 
     // fill it; a push must still get through.
     let env = Env::new(Setup {
         tls: false,
-        extra_limits: "max_connections = 50\nmax_connections_per_ip = 64",
+        extra_limits: "max_connections = 50\nmax_connections_per_ip = 64\nidle_timeout = \"5s\"",
         ..Setup::default()
     });
     let c = env.start();

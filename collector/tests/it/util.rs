@@ -134,8 +134,19 @@ impl Env {
             std::fs::write(self.path().join("waivers.toml"), w).unwrap();
             c += "waivers_file = \"waivers.toml\"\n";
         }
+        // Tests about something else get generous connection limits: dozens of collectors
+        // and agents share 2 cores during `cargo test`, and a TLS handshake starved of CPU
+        // must not be cut by the 5 s idle timeout or a shared loopback address by the
+        // per-address cap (tests/it/idle.rs sets its own).
+        let mut generous = String::new();
+        if !s.extra_limits.contains("idle_timeout") {
+            generous += "idle_timeout = \"60s\"\n";
+        }
+        if !s.extra_limits.contains("max_connections_per_ip") {
+            generous += "max_connections_per_ip = 4096\n";
+        }
         c += &format!(
-            "[limits]\nrate_per_minute = {}\nmax_body_bytes = {}\n{}\n",
+            "[limits]\nrate_per_minute = {}\nmax_body_bytes = {}\n{generous}{}\n",
             s.rate_per_minute, s.max_body_bytes, s.extra_limits
         );
         c += &format!(
