@@ -754,7 +754,7 @@ mod tests {
     use super::*;
 
     fn shared() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/feeds")
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/vuln/shared")
     }
 
     #[test]
