@@ -8,6 +8,7 @@ mod formats;
 mod hosts;
 mod network;
 mod packages;
+mod readme;
 mod services;
 mod sshd;
 mod system;
