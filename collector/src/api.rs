@@ -47,7 +47,7 @@ fn rejection_response(r: &Rejection) -> Response {
 pub fn ingest_router(app: Arc<App>) -> Router {
     Router::new()
         .route("/api/v1/reports", post(ingest))
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(ingest_healthz))
         .fallback(not_found)
         .with_state(app)
 }
@@ -65,7 +65,7 @@ pub fn read_router(app: Arc<App>) -> Result<Router, prometheus::Error> {
     Ok(Router::new()
         .route("/", get(status_page))
         .route("/metrics", get(metrics))
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(read_healthz))
         .route("/api/v1/summary", get(summary))
         .route("/api/v1/hosts", get(list_hosts))
         .route("/api/v1/hosts/{id}", get(host_detail))
@@ -75,8 +75,25 @@ pub fn read_router(app: Arc<App>) -> Result<Router, prometheus::Error> {
         .with_state(ReadState { app, registry }))
 }
 
-async fn healthz() -> &'static str {
-    "ok\n"
+/// `ok` while the store can write; `503` with the reason after a write failed, until one
+/// succeeds (a full disk, a damaged page, a lock held by another process).
+fn healthz(app: &App) -> Response {
+    match app.store_fault() {
+        None => "ok\n".into_response(),
+        Some(why) => error_response(
+            503,
+            &format!("the store cannot write: {why}"),
+            "unavailable",
+        ),
+    }
+}
+
+async fn ingest_healthz(State(app): State<Arc<App>>) -> Response {
+    healthz(&app)
+}
+
+async fn read_healthz(State(s): State<ReadState>) -> Response {
+    healthz(&s.app)
 }
 
 async fn not_found() -> Response {
@@ -111,13 +128,29 @@ async fn ingest(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> 
     }
 }
 
+/// Read and discard what the client is still sending (at most `max` bytes, for at most
+/// 2 s) before a refusal is answered. Closing a connection with unread bytes in its receive
+/// buffer makes the kernel send a reset, which can destroy the answer before the client
+/// reads it: the agent then sees "error writing a body", not the 401 or 429 and its reason.
+async fn drain(body: Body, max: u64) {
+    use http_body_util::BodyExt;
+    let limited = http_body_util::Limited::new(body, usize::try_from(max).unwrap_or(usize::MAX));
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), limited.collect()).await;
+}
+
 async fn ingest_inner(
     app: &App,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, serde_json::Value), Rejection> {
-    let p = authenticate(app, headers, Role::Agent)?;
     let max = app.config.limits.max_body_bytes;
+    let p = match authenticate(app, headers, Role::Agent) {
+        Ok(p) => p,
+        Err(r) => {
+            drain(body, max).await;
+            return Err(r);
+        }
+    };
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

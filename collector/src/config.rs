@@ -174,6 +174,8 @@ struct RawConfig {
     waivers_file: Option<Spanned<PathBuf>>,
     #[serde(default = "default_snapshot", deserialize_with = "de_duration")]
     snapshot_interval: i64,
+    #[serde(default = "default_integrity_check", deserialize_with = "de_duration")]
+    integrity_check_timeout: i64,
     #[serde(default)]
     limits: Limits,
     campaign: Spanned<RawCampaign>,
@@ -200,6 +202,10 @@ pub struct Config {
     pub waivers_file: Option<PathBuf>,
     /// How often the daily burn-down snapshot is refreshed (seconds). Default 60.
     pub snapshot_interval: i64,
+    /// Longest the start-up integrity check (`PRAGMA quick_check`, table by table) may
+    /// take (seconds); what it did not reach is logged as unchecked. `0s`: no check.
+    /// Default 60.
+    pub integrity_check_timeout: i64,
     /// Limits.
     pub limits: Limits,
     /// The campaign.
@@ -229,6 +235,10 @@ fn default_history() -> Spanned<u32> {
     Spanned::new(0..0, 30)
 }
 fn default_snapshot() -> i64 {
+    60
+}
+
+fn default_integrity_check() -> i64 {
     60
 }
 
@@ -542,6 +552,7 @@ impl Config {
             history_per_host: *raw.history_per_host.get_ref(),
             waivers_file: raw.waivers_file.as_ref().map(|p| resolve(p.get_ref())),
             snapshot_interval: raw.snapshot_interval,
+            integrity_check_timeout: raw.integrity_check_timeout,
             limits: raw.limits,
             campaign: Campaign {
                 name: c.name,

@@ -119,6 +119,8 @@ pub struct App {
     pub rejected: Vec<AtomicU64>,
     writer: tokio::sync::mpsc::Sender<store::Job>,
     reader: Mutex<rusqlite::Connection>,
+    /// Why the last write failed, while the store cannot write (`/healthz` says so).
+    store_fault: Mutex<Option<String>>,
     /// The exclusive lock on `data_dir` (held until the process exits).
     _lock: std::fs::File,
 }
@@ -140,7 +142,28 @@ impl App {
         };
         let now = clock.now();
         let lock = store::lock(&config.data_dir)?;
-        let conn = store::open(&config.data_dir)?;
+        let mut conn = store::open(&config.data_dir)?;
+        if config.integrity_check_timeout > 0 {
+            let started = std::time::Instant::now();
+            let budget = std::time::Duration::from_secs(config.integrity_check_timeout as u64);
+            let r =
+                store::check_integrity(&mut conn, &config.data_dir.join("hardline.db"), budget)?;
+            if r.unchecked.is_empty() {
+                tracing::info!(
+                    tables = r.checked.len(),
+                    seconds = started.elapsed().as_secs_f64(),
+                    "The store passed its integrity check."
+                );
+            } else {
+                tracing::warn!(
+                    checked = ?r.checked,
+                    unchecked = ?r.unchecked,
+                    "The integrity check ran out of integrity_check_timeout: the tables it did not reach are unchecked."
+                );
+            }
+        } else {
+            tracing::warn!("integrity_check_timeout is 0: the store was not checked.");
+        }
         let started = std::time::Instant::now();
         let mut aggs = agg::Aggregates::new(&config, waivers, now);
         store::load(&conn, &mut aggs, now)?;
@@ -170,6 +193,7 @@ impl App {
                 .collect(),
             writer: tx,
             reader: Mutex::new(reader),
+            store_fault: Mutex::new(None),
             _lock: lock,
         });
         let app2 = app.clone();
@@ -178,6 +202,32 @@ impl App {
             .spawn(move || store::writer(conn, app2, rx))
             .map_err(|e| StartError::Other(format!("cannot start the writer thread: {e}")))?;
         Ok((app, handle))
+    }
+
+    /// Record the outcome of the last write: `Some(why)` when it failed, `None` when it
+    /// committed.
+    pub fn store_health(&self, fault: Option<String>) {
+        let mut g = match self.store_fault.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if fault.is_some() != g.is_some() {
+            match &fault {
+                Some(why) => {
+                    tracing::error!(%why, "The store cannot write: /healthz fails until a write succeeds.")
+                }
+                None => tracing::info!("The store writes again: /healthz is ok."),
+            }
+        }
+        *g = fault;
+    }
+
+    /// Why the store cannot write, while it cannot.
+    pub fn store_fault(&self) -> Option<String> {
+        match self.store_fault.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
     }
 
     /// The aggregates (a poisoned lock is recovered: the data stays consistent because

@@ -36,6 +36,15 @@ enum Command {
     },
     /// Read a token on standard input and print its SHA-256 (for the `sha256` config key).
     HashToken,
+    /// Write a consistent copy of the store to OUTPUT (safe while the collector runs);
+    /// the copy is integrity-checked before this exits 0.
+    Backup {
+        /// Configuration file (TOML): its `data_dir` is the store to copy.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The new file (must not exist).
+        output: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -66,6 +75,25 @@ fn main() -> ExitCode {
             }
         }
         Command::Serve { config } => serve(&config),
+        Command::Backup { config, output } => {
+            let config = match hardline_collector::config::Config::load(&config) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("hardline-collector: error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match hardline_collector::store::backup(&config.data_dir, &output) {
+                Ok(bytes) => {
+                    println!("wrote {} ({bytes} bytes), integrity ok", output.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("hardline-collector: error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
     }
 }
 

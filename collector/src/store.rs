@@ -103,6 +103,16 @@ pub enum StoreError {
         /// The directory.
         path: String,
     },
+    /// The start-up integrity check found damage.
+    #[error("the store {path} is damaged in {table}: {detail}. Stop here: collector/README.md \"Recovery\" says how to restore it from a backup (hardline-collector backup) or start a fresh store that the agents refill")]
+    Corrupt {
+        /// The database file.
+        path: String,
+        /// The damaged table (or `the schema`).
+        table: String,
+        /// SQLite's first findings.
+        detail: String,
+    },
     /// The database is from a newer collector.
     #[error("the store has schema version {found}, newer than this collector's {known}: upgrade hardline-collector")]
     TooNew {
@@ -159,6 +169,114 @@ pub fn open(dir: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "cache_size", -65536)?;
     migrate(&mut conn)?;
     Ok(conn)
+}
+
+/// What the start-up integrity check got through.
+#[derive(Debug, PartialEq, Eq)]
+pub struct IntegrityReport {
+    /// Tables found intact.
+    pub checked: Vec<String>,
+    /// Tables the time budget did not reach (or interrupted).
+    pub unchecked: Vec<String>,
+}
+
+/// `PRAGMA quick_check` table by table (each with its indexes), so that damage is reported
+/// with the table it is in, within `budget`: a check still running then is interrupted
+/// and it and the tables after it are reported unchecked, not damaged. A store whose
+/// damage is found only at the first write answers every agent 503 for ever; this finds
+/// it before the collector listens.
+pub fn check_integrity(
+    conn: &mut Connection,
+    path: &Path,
+    budget: std::time::Duration,
+) -> Result<IntegrityReport, StoreError> {
+    let corrupt = |table: &str, detail: String| StoreError::Corrupt {
+        path: path.display().to_string(),
+        table: table.to_string(),
+        detail,
+    };
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY rootpage")
+        .and_then(|mut st| {
+            st.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|e| corrupt("the schema (sqlite_schema)", e.to_string()))?;
+    let deadline = std::time::Instant::now() + budget;
+    conn.progress_handler(10_000, Some(move || std::time::Instant::now() >= deadline))?;
+    let mut report = IntegrityReport {
+        checked: Vec::new(),
+        unchecked: Vec::new(),
+    };
+    let mut result = Ok(());
+    for t in tables {
+        if result.is_err() || std::time::Instant::now() >= deadline {
+            report.unchecked.push(t);
+            continue;
+        }
+        let rows = conn
+            .prepare("SELECT * FROM pragma_quick_check(?1)")
+            .and_then(|mut st| {
+                st.query_map([&t], |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()
+            });
+        match rows {
+            Ok(rows) if rows.len() == 1 && rows[0] == "ok" => report.checked.push(t),
+            Ok(rows) => {
+                let mut detail = rows.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
+                if rows.len() > 3 {
+                    detail += &format!("; and {} more", rows.len() - 3);
+                }
+                result = Err(corrupt(&t, detail));
+            }
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::OperationInterrupted =>
+            {
+                report.unchecked.push(t)
+            }
+            Err(e) => result = Err(corrupt(&t, e.to_string())),
+        }
+    }
+    conn.progress_handler(0, None::<fn() -> bool>)?;
+    result.map(|()| report)
+}
+
+/// Copy the store in `dir` to `output` with `VACUUM INTO` (one read transaction: a
+/// consistent copy while the collector keeps writing), then check the copy. Returns its size.
+pub fn backup(dir: &Path, output: &Path) -> Result<u64, StoreError> {
+    let db = dir.join("hardline.db");
+    if !db.is_file() {
+        return Err(StoreError::DataDir {
+            path: db.display().to_string(),
+            error: std::io::Error::new(std::io::ErrorKind::NotFound, "no store here"),
+        });
+    }
+    // Created here, empty and owner-only (the store holds every host's report), so that
+    // an existing file is never overwritten; VACUUM INTO fills an empty file.
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(output)
+            .map_err(|error| StoreError::DataDir {
+                path: output.display().to_string(),
+                error,
+            })?;
+    }
+    let conn = Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute("VACUUM INTO ?1", [output.to_string_lossy()])?;
+    drop(conn);
+    let mut copy = Connection::open_with_flags(output, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    check_integrity(&mut copy, output, std::time::Duration::from_secs(3600))?;
+    std::fs::metadata(output)
+        .map(|m| m.len())
+        .map_err(|error| StoreError::DataDir {
+            path: output.display().to_string(),
+            error,
+        })
 }
 
 /// A second connection for reads (WAL readers do not block the writer).
@@ -358,6 +476,7 @@ pub fn writer(mut conn: Connection, app: Arc<App>, mut rx: mpsc::Receiver<Job>) 
         if !snapshot.is_empty() || shutdown {
             if let Err(error) = write_snapshot(&mut conn, &app) {
                 tracing::error!(%error, "Could not write the daily snapshot.");
+                app.store_health(Some(error.to_string()));
             }
             for w in snapshot.into_iter().flatten() {
                 let _ = w.send(());
@@ -493,6 +612,7 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
         Ok(tx) => tx,
         Err(e) => {
             tracing::error!(error = %e, "Could not begin a transaction.");
+            app.store_health(Some(e.to_string()));
             for j in batch {
                 let _ = j.reply.send(Err(Rejection::Unavailable(e.to_string())));
             }
@@ -505,6 +625,8 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
     let mut updates: Vec<HostUpdate> = Vec::new();
     let mut received: Vec<u32> = Vec::new();
     let mut answers: Vec<(Reply, Result<Outcome, Rejection>)> = Vec::with_capacity(batch.len());
+    // A report SQLite could not store (the batch still commits the others): /healthz says so.
+    let mut report_error: Option<String> = None;
 
     for ((j, known), released) in batch.into_iter().zip(known_rules).zip(released) {
         let prior = priors.get(&j.host_id).copied();
@@ -688,6 +810,7 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
             Err(e) => {
                 forget_rules(&mut new_rules, &mut new_rule_index, &mut free);
                 tracing::error!(error = %e, report_id = %j.report_id, "Could not store a report.");
+                report_error = Some(e.to_string());
                 answers.push((j.reply, Err(Rejection::Unavailable(e.to_string()))));
             }
         }
@@ -707,6 +830,7 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
     });
     if let Err(e) = counted.and_then(|()| tx.commit()) {
         tracing::error!(error = %e, "Could not commit a batch.");
+        app.store_health(Some(e.to_string()));
         for (reply, r) in answers {
             let r = match r {
                 Ok(_) => Err(Rejection::Unavailable(e.to_string())),
@@ -716,6 +840,7 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
         }
         return;
     }
+    app.store_health(report_error);
     {
         let mut aggs = app.lock_aggs();
         for (r, i) in &new_rules {
@@ -763,6 +888,23 @@ pub fn history(conn: &Connection, host_id: &str) -> Result<Vec<(String, i64, i64
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+
+    #[test]
+    fn integrity_check_passes_a_sound_store_and_stops_at_its_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = open(dir.path()).unwrap();
+        add(&c, "r1", "h1", 1, 1);
+        let path = dir.path().join("hardline.db");
+        let r = check_integrity(&mut c, &path, std::time::Duration::from_secs(60)).unwrap();
+        assert!(r.unchecked.is_empty(), "{r:?}");
+        for t in ["agencies", "rules", "hosts", "reports", "daily"] {
+            assert!(r.checked.iter().any(|c| c == t), "{t} in {r:?}");
+        }
+        // No time at all: nothing is checked, and nothing is called damaged.
+        let r = check_integrity(&mut c, &path, std::time::Duration::ZERO).unwrap();
+        assert!(r.checked.is_empty(), "{r:?}");
+        assert_eq!(r.unchecked.len(), 5, "{r:?}");
+    }
 
     fn store() -> Connection {
         let mut c = Connection::open_in_memory().unwrap();

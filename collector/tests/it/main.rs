@@ -9,6 +9,7 @@ mod durability;
 mod fuzz;
 mod idle;
 mod ingest;
+mod integrity;
 mod limits;
 mod lock;
 mod page;
