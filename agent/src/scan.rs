@@ -26,6 +26,17 @@ pub fn host_info(host: &Host) -> HostInfo {
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
         })
+        // Shown as it is on the host, but with control, bidirectional and invisible
+        // characters as visible escapes: two hosts must not look alike on a page or in a
+        // waiver match, and the collector refuses such raw characters.
+        .map(|s| {
+            let mut s = crate::output::text::one_line(&s);
+            // The collector's limit for host.hostname.
+            while s.len() > 255 {
+                s.pop();
+            }
+            s
+        })
         .unwrap_or_else(|| "unknown".to_string());
     let machine_id = host
         .read_to_string("/etc/machine-id")
@@ -135,5 +146,26 @@ pub fn scan_full(
             .as_ref()
             .map(|a| a.vulnerabilities.clone())
             .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod hostname_tests {
+    use super::*;
+
+    #[test]
+    fn hostnames_with_invisible_or_bidi_characters_are_reported_escaped() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        std::fs::write(
+            dir.path().join("etc/hostname"),
+            "www.doe\u{202e}vog.\u{200b}x\n",
+        )
+        .unwrap();
+        let host = Host::new(dir.path());
+        let info = host_info(&host);
+        assert_eq!(info.hostname, "www.doe\\u{202e}vog.\\u{200b}x");
+        std::fs::write(dir.path().join("etc/hostname"), "\u{200b}".repeat(100)).unwrap();
+        assert!(host_info(&host).hostname.len() <= 255);
     }
 }

@@ -264,7 +264,9 @@ impl Verdict {
     }
 }
 
-/// HTML-escape text or an attribute value (quoted with `"`).
+/// HTML-escape text or an attribute value (quoted with `"`). Control, bidirectional and
+/// invisible characters (which reports' rule titles could carry) become visible `\u{…}`
+/// escapes, so that no text on the page can reorder or hide what follows it.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
@@ -274,6 +276,9 @@ pub fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            c if hardline_agent::output::text::needs_escape(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -1263,6 +1268,16 @@ mod tests {
         assert!(ticks
             .iter()
             .all(|&t| t >= s.lo && t <= s.hi && t % DAY == 0));
+    }
+
+    #[test]
+    fn esc_makes_markup_and_invisible_characters_visible() {
+        assert_eq!(esc("<b a=\"x\">&'"), "&lt;b a=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            esc("SSH root\u{202e}nigol\u{200b} ok"),
+            "SSH root\\u{202e}nigol\\u{200b} ok"
+        );
+        assert_eq!(esc("Résumé — ok"), "Résumé — ok");
     }
 
     #[test]

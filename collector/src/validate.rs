@@ -295,10 +295,16 @@ pub fn validate(r: &Report, limits: &Limits, now: i64) -> Result<Vec<Collapsed>,
         ));
     }
     check_str("host.hostname", &r.host.hostname, 255, true)?;
-    if r.host.hostname.chars().any(char::is_control) {
-        return Err(Rejection::InvalidReport(
-            "host.hostname contains control characters".into(),
-        ));
+    if let Some(c) = r
+        .host
+        .hostname
+        .chars()
+        .find(|c| hardline_agent::output::text::needs_escape(*c))
+    {
+        return Err(Rejection::InvalidReport(format!(
+            "host.hostname contains a control, bidirectional or invisible character (U+{:04X}); hardline-agent sends such characters escaped",
+            c as u32
+        )));
     }
     let max = limits.max_string_bytes;
     for (f, s) in [
@@ -595,6 +601,23 @@ mod tests {
         let e = parse(&serde_json::to_vec(&v).unwrap()).unwrap_err();
         assert_eq!(e.reason(), "schema_version");
         assert_eq!(parse(b"{").unwrap_err().reason(), "malformed_json");
+        // Hostnames that would look like another host's: bidi overrides, zero-width
+        // characters (the agent sends them escaped, so only a forged report has them).
+        for bad in [
+            "www.doe.gov\u{202e}",
+            "build\u{200b}-01",
+            "a\u{feff}",
+            "x\u{1b}[2J",
+        ] {
+            let mut r = report(now);
+            r.host.hostname = bad.into();
+            let e = validate(&r, &l, now).unwrap_err();
+            assert_eq!(e.reason(), "invalid_report", "{bad:?}");
+            assert!(e.message().contains("U+"), "{}", e.message());
+        }
+        let mut r = report(now);
+        r.host.hostname = "h\\u{202e}.example.gov".into();
+        assert!(validate(&r, &l, now).is_ok());
     }
 
     #[test]

@@ -7,7 +7,7 @@ pub mod junit;
 pub mod oscal;
 pub mod prom;
 pub mod table;
-mod text;
+pub mod text;
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

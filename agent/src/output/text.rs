@@ -7,10 +7,10 @@
 use crate::report::{Evidence, Report, RuleResult, Status};
 use std::fmt::Write as _;
 
-/// `s` on one line with every control character (C0, DEL, C1) and every bidirectional
-/// formatting character written as a visible Rust-style escape (`\n`, `\t`, `\u{1b}`,
+/// `s` on one line with every character [`needs_escape`] names (control, bidirectional
+/// formatting, invisible) written as a visible Rust-style escape (`\n`, `\t`, `\u{1b}`,
 /// `\u{202e}`); backslashes are kept as they are. Printable Unicode is kept.
-pub(crate) fn one_line(s: &str) -> String {
+pub fn one_line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -26,10 +26,27 @@ pub(crate) fn one_line(s: &str) -> String {
     out
 }
 
-/// Control characters and the Unicode bidirectional formatting characters (Trojan Source).
-pub(crate) fn needs_escape(c: char) -> bool {
+/// Control characters, the Unicode bidirectional formatting characters (Trojan Source) and
+/// the invisible ones that make two different names look the same (zero-width space,
+/// joiners, word joiner and invisible operators, soft hyphen, byte-order mark, Mongolian
+/// vowel separator, Hangul fillers).
+pub fn needs_escape(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{061c}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{3164}'
+                | '\u{feff}'
+                | '\u{ffa0}'
+        )
 }
 
 /// `value` quoted for display: `"yes"`, with [`one_line`] applied inside the quotes.

@@ -318,6 +318,7 @@ impl Client {
             .await
             .map_err(|_| format!("connect to {}:{} timed out", ep.host, ep.port))??;
         let len = body.len();
+        let sent_id = report_id_of(&body);
         let mut req = Request::post(ep.path.as_str())
             .header(header::HOST, ep.authority())
             .header(header::CONTENT_TYPE, "application/json")
@@ -357,7 +358,7 @@ impl Client {
             .await
             .map(|c| c.to_bytes())
             .unwrap_or_default();
-        Ok(classify(status, &answer, retry_after))
+        Ok(classify(status, &answer, retry_after, sent_id.as_deref()))
     }
 }
 
@@ -398,12 +399,46 @@ fn describe(answer: &[u8]) -> String {
     text.trim().to_string()
 }
 
-/// Sort an answer into stored / refused for good / try again.
-pub fn classify(status: StatusCode, answer: &[u8], retry_after: Option<Duration>) -> Delivery {
+/// The `report_id` of a report's JSON bytes (without building the whole document).
+fn report_id_of(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        report_id: String,
+    }
+    serde_json::from_slice::<Id>(body).ok().map(|i| i.report_id)
+}
+
+/// Sort an answer into stored / refused for good / try again. A 2xx counts as stored only
+/// when the answer names the report sent (`sent_id`): a proxy, a captive portal or another
+/// server answering 200 must not make the agent drop a report no collector has.
+pub fn classify(
+    status: StatusCode,
+    answer: &[u8],
+    retry_after: Option<Duration>,
+    sent_id: Option<&str>,
+) -> Delivery {
     let code = status.as_u16();
     if status.is_success() {
-        let duplicate = serde_json::from_slice::<serde_json::Value>(answer)
-            .ok()
+        let v = serde_json::from_slice::<serde_json::Value>(answer).ok();
+        let got = v
+            .as_ref()
+            .and_then(|v| v.get("report_id").and_then(|r| r.as_str()));
+        if let Some(sent) = sent_id {
+            if got != Some(sent) {
+                let what = match got {
+                    Some(other) => format!("for report_id {:?}", describe(other.as_bytes())),
+                    None => format!("without a report_id ({})", describe(answer)),
+                };
+                return Delivery::Retry {
+                    why: format!(
+                        "collector answered {code} {what}, not for {sent}: not counted as delivered (is the collector URL a hardline collector?)"
+                    ),
+                    retry_after,
+                };
+            }
+        }
+        let duplicate = v
+            .as_ref()
             .and_then(|v| v.get("duplicate").and_then(|d| d.as_bool()))
             .unwrap_or(code == 200);
         return Delivery::Stored {
@@ -479,21 +514,45 @@ mod tests {
     fn answers() {
         let s = |c: u16| StatusCode::from_u16(c).unwrap();
         assert_eq!(
-            classify(s(201), br#"{"duplicate":false}"#, None),
+            report_id_of(br#"{"schema_version":1,"report_id":"r-1","results":[]}"#).as_deref(),
+            Some("r-1")
+        );
+        let id = Some("r-1");
+        assert_eq!(
+            classify(
+                s(201),
+                br#"{"report_id":"r-1","duplicate":false}"#,
+                None,
+                id
+            ),
             Delivery::Stored {
                 status: 201,
                 duplicate: false
             }
         );
         assert_eq!(
-            classify(s(200), br#"{"duplicate":true}"#, None),
+            classify(s(200), br#"{"report_id":"r-1","duplicate":true}"#, None, id),
             Delivery::Stored {
                 status: 200,
                 duplicate: true
             }
         );
+        // A 2xx that is not the collector's answer for this report is not a delivery.
+        for answer in [
+            &br#"{"report_id":"r-2","duplicate":false}"#[..],
+            br#"{"duplicate":false}"#,
+            b"<html>welcome to the proxy</html>",
+            b"",
+        ] {
+            match classify(s(200), answer, None, id) {
+                Delivery::Retry { why, .. } => {
+                    assert!(why.contains("not counted as delivered"), "{why}")
+                }
+                other => panic!("{answer:?}: {other:?}"),
+            }
+        }
         for c in [400, 403, 413] {
-            match classify(s(c), br#"{"error":"no","reason":"host_owned"}"#, None) {
+            match classify(s(c), br#"{"error":"no","reason":"host_owned"}"#, None, id) {
                 Delivery::Refused { status, reason } => {
                     assert_eq!(status, c);
                     assert_eq!(reason, "host_owned: no");
@@ -503,7 +562,7 @@ mod tests {
         }
         for c in [401, 429, 500, 503] {
             assert!(matches!(
-                classify(s(c), b"<html>", Some(Duration::from_secs(3))),
+                classify(s(c), b"<html>", Some(Duration::from_secs(3)), id),
                 Delivery::Retry { retry_after: Some(d), .. } if d.as_secs() == 3
             ));
         }

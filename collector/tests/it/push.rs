@@ -634,3 +634,47 @@ async fn an_unchanged_inventory_is_sent_once_then_only_its_digest() {
     );
     assert!(lean_len < full_len, "{lean_len} < {full_len}");
 }
+
+/// Issue 15: a 2xx that does not name the report sent (a proxy, a captive portal, some
+/// other server at the collector's URL) is not a delivery: the report stays spooled.
+#[test]
+fn a_2xx_without_the_reports_id_is_not_a_delivery() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let env = Env::new(Setup::default());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut r = BufReader::new(conn.try_clone().unwrap());
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            let page = "<html>Welcome! Accept the terms to continue.</html>";
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    let a = AgentFiles::new(&env, "portal", DOE_AGENT);
+    a.write(&env, &url, "push_timeout = \"5s\"\n");
+    let o = a.run_once("hardened");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not counted as delivered"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(spooled(&a.spool()).len(), 1, "{}", stderr(&o));
+}
