@@ -33,7 +33,7 @@
 //! Symbolic links are resolved inside the root by [`Host`] (Fedora's `/var/lib/rpm` is a
 //! link to `/usr/lib/sysimage/rpm`).
 
-use crate::host::Host;
+use crate::host::{FileKind, Host};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fmt;
@@ -256,7 +256,7 @@ pub fn installed(host: &Host) -> Rc<Result<Option<PackageDb>, DbError>> {
 }
 
 fn load_installed(host: &Host) -> Result<Option<PackageDb>, DbError> {
-    match host.read_optional(DPKG_STATUS) {
+    match host.read_optional_as(DPKG_STATUS, FileKind::PackageDb) {
         Ok(Some(text)) => {
             let packages = parse_dpkg_status(&text, DPKG_STATUS)?;
             return Ok(Some(PackageDb {
@@ -768,14 +768,11 @@ fn sqlite_uri(path: &std::path::Path) -> String {
 /// Read every header of a sqlite rpmdb (host path `host_path`).
 pub fn read_rpmdb(host: &Host, host_path: &str) -> Result<Vec<Package>, DbError> {
     let err = |reason: String| DbError::new(host_path, None, reason);
+    // The database must be a readable regular file within max_db_bytes: sqlite would
+    // otherwise create one, block on a FIFO, or read a device without end.
     let real = host
-        .resolve(host_path)
-        .map_err(|e| err(format!("cannot resolve: {e}")))?;
-    // The database must be a readable regular file; sqlite would otherwise create one.
-    let meta = std::fs::metadata(&real).map_err(|e| err(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(err("not a regular file".to_string()));
-    }
+        .regular_file(host_path, FileKind::PackageDb)
+        .map_err(|e| err(e.source.to_string()))?;
     use rusqlite::OpenFlags;
     let conn = rusqlite::Connection::open_with_flags(
         sqlite_uri(&real),
@@ -871,16 +868,16 @@ fn load_apt_security(host: &Host) -> Result<AptIndex, DbError> {
             continue;
         }
         let text = if e.name.ends_with("_Packages") {
-            host.read_to_string(&e.host_path)
+            host.read_to_string_as(&e.host_path, FileKind::PackageDb)
                 .map_err(|err| DbError::new(&e.host_path, None, err.source.to_string()))?
         } else if let Some((base, codec)) = compressed_list(&e.name) {
             if plain.contains(base) {
                 continue; // the uncompressed copy is read instead
             }
             let bytes = host
-                .read_bytes(&e.host_path)
+                .read_bytes_as(&e.host_path, FileKind::PackageDb)
                 .map_err(|err| DbError::new(&e.host_path, None, err.source.to_string()))?;
-            match decompress(codec, &bytes) {
+            match decompress(codec, &bytes, host.limits().max_db_bytes) {
                 Some(Ok(text)) => text,
                 Some(Err(reason)) => return Err(DbError::new(&e.host_path, None, reason)),
                 None => {
@@ -909,15 +906,26 @@ fn compressed_list(name: &str) -> Option<(&str, &str)> {
 }
 
 /// Decompress an apt list: gzip and lz4 (what `Acquire::GzipIndexes` and Docker's Debian
-/// images write) are read; `None` for codecs not supported (xz, zstd, bzip2).
-fn decompress(codec: &str, bytes: &[u8]) -> Option<Result<String, String>> {
+/// images write) are read; `None` for codecs not supported (xz, zstd, bzip2). The
+/// decompressed list is bounded by `limit` (max_db_bytes) as an uncompressed one is.
+fn decompress(codec: &str, bytes: &[u8], limit: u64) -> Option<Result<String, String>> {
     use std::io::Read;
     let mut out = Vec::new();
+    let take = limit.saturating_add(1);
     let result = match codec {
-        "gz" => flate2::read::GzDecoder::new(bytes).read_to_end(&mut out),
-        "lz4" => lz4_flex::frame::FrameDecoder::new(bytes).read_to_end(&mut out),
+        "gz" => flate2::read::GzDecoder::new(bytes)
+            .take(take)
+            .read_to_end(&mut out),
+        "lz4" => lz4_flex::frame::FrameDecoder::new(bytes)
+            .take(take)
+            .read_to_end(&mut out),
         _ => return None,
     };
+    if result.is_ok() && out.len() as u64 > limit {
+        return Some(Err(format!(
+            "decompressed {codec} list larger than {limit} bytes (limit max_db_bytes)"
+        )));
+    }
     Some(
         result
             .map_err(|e| format!("cannot decompress {codec} list: {e}"))

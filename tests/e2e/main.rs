@@ -8,6 +8,7 @@ mod formats;
 mod hosts;
 mod network;
 mod packages;
+mod reads;
 mod services;
 mod sshd;
 mod system;
