@@ -892,7 +892,7 @@ fn load_apt_security(host: &Host) -> Result<AptIndex, DbError> {
         let list = index.lists.len();
         parse_apt_packages(&text, &e.host_path, list, &mut index.packages)?;
         index.lists.push(e.host_path.clone());
-        index.dates.push(release_date(host, base));
+        index.dates.push(release_date(host, base)?);
     }
     Ok(index)
 }
@@ -1003,23 +1003,32 @@ pub fn parse_apt_packages(
 
 /// The `Date:` (as `YYYY-MM-DD`) of the `InRelease`/`Release` file that goes with a list
 /// named `<site>_dists_<suite>_<component>_binary-<arch>_Packages`.
-fn release_date(host: &Host, list_name: &str) -> Option<String> {
-    let at = list_name.find("_dists_")? + "_dists_".len();
-    let suite_end = at + list_name[at..].find('_')?;
+fn release_date(host: &Host, list_name: &str) -> Result<Option<String>, DbError> {
+    let Some(at) = list_name.find("_dists_").map(|i| i + "_dists_".len()) else {
+        return Ok(None);
+    };
+    let Some(suite_end) = list_name[at..].find('_').map(|i| at + i) else {
+        return Ok(None);
+    };
     let prefix = &list_name[..=suite_end];
     for file in ["InRelease", "Release"] {
         let path = format!("{APT_LISTS}/{prefix}{file}");
-        if let Ok(Some(text)) = host.read_optional(&path) {
+        // An unreadable Release file is an error: apt reads it, and without it the lists'
+        // age would silently come from the other lists alone.
+        let read = host
+            .read_optional(&path)
+            .map_err(|e| DbError::new(&path, None, e.source.to_string()))?;
+        if let Some(text) = read {
             let date = text
                 .lines()
                 .find_map(|l| l.strip_prefix("Date:"))
                 .and_then(parse_rfc2822_date);
             if date.is_some() {
-                return date;
+                return Ok(date);
             }
         }
     }
-    None
+    Ok(None)
 }
 
 /// `Sat, 16 Nov 2024 10:11:12 UTC` → `2024-11-16`.

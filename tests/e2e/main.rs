@@ -12,4 +12,5 @@ mod reads;
 mod services;
 mod sshd;
 mod system;
+mod unreadable;
 mod vuln;
