@@ -4,21 +4,79 @@
 //! (`--root DIR`, default `/`). Symbolic links are resolved *inside* the root, the way a
 //! chroot would see them: an absolute link target in a mounted image points into the image,
 //! never at the scanning machine. The agent only ever opens files for reading.
+//!
+//! **Bounded reads.** A read opens the file without blocking (`O_NONBLOCK`, `O_NOCTTY`, and
+//! `O_NOFOLLOW` under `--root`, where links were already resolved inside the root), checks
+//! the *opened* descriptor with `fstat` and refuses anything that is not a regular file
+//! (`not a regular file (FIFO)`): a FIFO, socket or device node in the tree is an error,
+//! never a hang or an endless read. The null device (1:3, what a masking link to
+//! `/dev/null` reaches on a live system) reads as an empty file. At most the limit of the
+//! file's [`FileKind`] plus one byte is read (`st_size` is not trusted to be small: procfs
+//! files report 0), and a larger file is refused with `larger than N bytes (limit
+//! max_file_bytes)`. The limits are [`Limits`]: agent configuration keys `max_file_bytes`
+//! (configuration and other text files, default 16 MiB) and `max_db_bytes` (package
+//! databases: dpkg status, rpmdb.sqlite, apt lists, default 512 MiB), or the `scan`/`run`
+//! flags `--max-file-bytes` and `--max-db-bytes`.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fs;
-use std::io;
+use std::io::{self, Read};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
 /// Maximum number of symbolic links followed while resolving one path (as Linux's ELOOP).
 const MAX_SYMLINK_HOPS: usize = 40;
 
+/// Default limit of a configuration (or other text) file: `max_file_bytes`.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// Default limit of a package database (dpkg status, rpmdb.sqlite, an apt list,
+/// decompressed): `max_db_bytes`.
+pub const DEFAULT_MAX_DB_BYTES: u64 = 512 * 1024 * 1024;
+
+/// What a file read is, which decides its size limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// Configuration files and other small text (`max_file_bytes`).
+    Config,
+    /// Package databases and apt lists (`max_db_bytes`).
+    PackageDb,
+}
+
+/// Size limits of host reads, per [`FileKind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest configuration or text file read (bytes).
+    pub max_file_bytes: u64,
+    /// Largest package database read (bytes).
+    pub max_db_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            max_db_bytes: DEFAULT_MAX_DB_BYTES,
+        }
+    }
+}
+
+impl Limits {
+    /// The limit of `kind` and the name of its setting.
+    pub fn of(&self, kind: FileKind) -> (u64, &'static str) {
+        match kind {
+            FileKind::Config => (self.max_file_bytes, "max_file_bytes"),
+            FileKind::PackageDb => (self.max_db_bytes, "max_db_bytes"),
+        }
+    }
+}
+
 /// A host tree to scan, plus a per-scan cache of parsed data shared between checks.
 pub struct Host {
     root: PathBuf,
     live: bool,
+    limits: Limits,
     cache: RefCell<HashMap<String, Rc<dyn std::any::Any>>>,
 }
 
@@ -52,13 +110,24 @@ pub struct DirEntry {
 impl Host {
     /// A host rooted at `root` (`/` for the running system).
     pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self::with_limits(root, Limits::default())
+    }
+
+    /// A host rooted at `root` whose reads are bounded by `limits`.
+    pub fn with_limits(root: impl Into<PathBuf>, limits: Limits) -> Self {
         let root = root.into();
         let live = root == Path::new("/");
         Host {
             root,
             live,
+            limits,
             cache: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// The read limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// The scan root on the scanning machine.
@@ -134,35 +203,109 @@ impl Host {
         }
     }
 
-    /// Read a host file as UTF-8 (invalid bytes replaced).
+    /// Read a host file as UTF-8 (invalid bytes replaced), bounded as a [`FileKind::Config`].
     pub fn read_to_string(&self, host_path: &str) -> Result<String, ReadError> {
-        let wrap = |source| ReadError {
-            path: host_path.to_string(),
-            source,
-        };
-        let real = self.resolve(host_path).map_err(wrap)?;
-        let bytes = fs::read(real).map_err(wrap)?;
+        self.read_to_string_as(host_path, FileKind::Config)
+    }
+
+    /// Read a host file as UTF-8 (invalid bytes replaced), bounded by the limit of `kind`.
+    pub fn read_to_string_as(&self, host_path: &str, kind: FileKind) -> Result<String, ReadError> {
+        let bytes = self.read_bytes_as(host_path, kind)?;
         Ok(String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
     /// Read a host file, `Ok(None)` when it does not exist.
     pub fn read_optional(&self, host_path: &str) -> Result<Option<String>, ReadError> {
-        match self.read_to_string(host_path) {
+        self.read_optional_as(host_path, FileKind::Config)
+    }
+
+    /// [`Host::read_optional`] bounded by the limit of `kind`.
+    pub fn read_optional_as(
+        &self,
+        host_path: &str,
+        kind: FileKind,
+    ) -> Result<Option<String>, ReadError> {
+        match self.read_to_string_as(host_path, kind) {
             Ok(s) => Ok(Some(s)),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
     }
 
-    /// Read a host file's raw bytes.
+    /// Read a host file's raw bytes, bounded as a [`FileKind::Config`].
     pub fn read_bytes(&self, host_path: &str) -> Result<Vec<u8>, ReadError> {
+        self.read_bytes_as(host_path, FileKind::Config)
+    }
+
+    /// Read a host file's raw bytes: a regular file (or the null device) of at most the
+    /// limit of `kind`, opened without blocking and checked on the opened descriptor.
+    pub fn read_bytes_as(&self, host_path: &str, kind: FileKind) -> Result<Vec<u8>, ReadError> {
         let wrap = |source| ReadError {
             path: host_path.to_string(),
             source,
         };
+        let (limit, setting) = self.limits.of(kind);
         let real = self.resolve(host_path).map_err(wrap)?;
-        fs::read(real).map_err(wrap)
+        // Refuse a FIFO or device before opening it at all (opening some devices acts);
+        // the descriptor is checked again below, so a swap in between gains nothing.
+        let pre = fs::metadata(&real).map_err(wrap)?;
+        if check_type(&pre).map_err(wrap)? == Regular::Null {
+            return Ok(Vec::new());
+        }
+        let mut flags = libc::O_NONBLOCK | libc::O_NOCTTY;
+        if !self.live {
+            flags |= libc::O_NOFOLLOW;
+        }
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(flags)
+            .open(&real)
+            .map_err(wrap)?;
+        let meta = file.metadata().map_err(wrap)?;
+        if check_type(&meta).map_err(wrap)? == Regular::Null {
+            return Ok(Vec::new());
+        }
+        let too_large = || {
+            wrap(io::Error::other(format!(
+                "larger than {limit} bytes (limit {setting})"
+            )))
+        };
+        if meta.len() > limit {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        file.take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(wrap)?;
+        if bytes.len() as u64 > limit {
+            return Err(too_large());
+        }
+        Ok(bytes)
+    }
+
+    /// The scanning machine's path of a host file that must be a regular file of at most
+    /// the limit of `kind`, for a reader that opens it by name (sqlite): checked before it
+    /// is handed over, so a FIFO or device is refused rather than opened.
+    pub fn regular_file(&self, host_path: &str, kind: FileKind) -> Result<PathBuf, ReadError> {
+        let wrap = |source| ReadError {
+            path: host_path.to_string(),
+            source,
+        };
+        let (limit, setting) = self.limits.of(kind);
+        let real = self.resolve(host_path).map_err(wrap)?;
+        let meta = fs::metadata(&real).map_err(wrap)?;
+        if check_type(&meta).map_err(wrap)? == Regular::Null {
+            return Err(wrap(io::Error::other(
+                "not a regular file (character device)",
+            )));
+        }
+        if meta.len() > limit {
+            return Err(wrap(io::Error::other(format!(
+                "larger than {limit} bytes (limit {setting})"
+            ))));
+        }
+        Ok(real)
     }
 
     /// Metadata following symbolic links (inside the root).
@@ -220,7 +363,14 @@ impl Host {
         let full = format!("{escaped}{pattern}");
         let paths = glob::glob(&full).map_err(|e| format!("bad glob {pattern:?}: {e}"))?;
         let mut out = Vec::new();
-        for p in paths.flatten() {
+        for p in paths {
+            // A directory the pattern must look into and cannot be read: the answer would
+            // be silently shorter than the program's own glob(3) sees.
+            let p = p.map_err(|e| {
+                let real = e.path().to_string_lossy();
+                let host = real.strip_prefix(root).unwrap_or(&real);
+                format!("cannot read {host}: {}", e.error())
+            })?;
             let s = p.to_string_lossy();
             let host = s.strip_prefix(root).unwrap_or(&s);
             let host = if host.starts_with('/') {
@@ -298,6 +448,40 @@ impl Host {
             map
         })
     }
+}
+
+/// What [`check_type`] accepts.
+#[derive(Debug, PartialEq, Eq)]
+enum Regular {
+    /// A regular file.
+    File,
+    /// The null device (1:3): an empty file, as a masking link to `/dev/null` reads.
+    Null,
+}
+
+/// A regular file (or the null device), else an error naming the file type.
+fn check_type(meta: &fs::Metadata) -> io::Result<Regular> {
+    let ft = meta.file_type();
+    if ft.is_file() {
+        return Ok(Regular::File);
+    }
+    let what = if ft.is_dir() {
+        return Err(io::Error::from_raw_os_error(libc::EISDIR));
+    } else if ft.is_fifo() {
+        "FIFO"
+    } else if ft.is_char_device() {
+        if meta.rdev() == libc::makedev(1, 3) {
+            return Ok(Regular::Null);
+        }
+        "character device"
+    } else if ft.is_block_device() {
+        "block device"
+    } else if ft.is_socket() {
+        "socket"
+    } else {
+        "unknown file type"
+    };
+    Err(io::Error::other(format!("not a regular file ({what})")))
 }
 
 /// Parse an os-release file (`KEY=value`, values optionally quoted with shell escapes).
@@ -442,5 +626,75 @@ mod tests {
             vec!["/etc/d/a.conf", "/etc/d/b.conf", "/etc/d/c.txt"]
         );
         assert!(host.read_dir_sorted("/nope").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        let host = Host::new(dir.path());
+        let e = host.read_to_string("/fifo").unwrap_err();
+        assert!(e.to_string().contains("not a regular file (FIFO)"), "{e}");
+        let e = host.regular_file("/fifo", FileKind::PackageDb).unwrap_err();
+        assert!(e.to_string().contains("not a regular file (FIFO)"), "{e}");
+    }
+
+    #[test]
+    fn a_sparse_file_beyond_the_limit_is_refused_quickly() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = fs::File::create(dir.path().join("big")).unwrap();
+        f.set_len(3 << 30).unwrap();
+        let host = Host::new(dir.path());
+        let started = std::time::Instant::now();
+        let e = host.read_bytes("/big").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("larger than 16777216 bytes (limit max_file_bytes)"),
+            "{e}"
+        );
+        let e = host.read_bytes_as("/big", FileKind::PackageDb).unwrap_err();
+        assert!(e.to_string().contains("(limit max_db_bytes)"), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        // The limit is configurable, and a file exactly at it is read.
+        fs::write(dir.path().join("ten"), "0123456789").unwrap();
+        let small = Limits {
+            max_file_bytes: 10,
+            max_db_bytes: 9,
+        };
+        let host = Host::with_limits(dir.path(), small);
+        assert_eq!(host.read_to_string("/ten").unwrap(), "0123456789");
+        let e = host.read_bytes_as("/ten", FileKind::PackageDb).unwrap_err();
+        assert!(e.to_string().contains("larger than 9 bytes"), "{e}");
+    }
+
+    #[test]
+    fn proc_files_report_size_zero_and_are_still_read() {
+        let host = Host::new("/");
+        let text = host.read_to_string("/proc/sys/kernel/ostype").unwrap();
+        assert_eq!(text.trim(), "Linux");
+        let limits = Limits {
+            max_file_bytes: 1,
+            max_db_bytes: 1,
+        };
+        let e = Host::with_limits("/", limits)
+            .read_to_string("/proc/sys/kernel/ostype")
+            .unwrap_err();
+        assert!(e.to_string().contains("larger than 1 bytes"), "{e}");
+    }
+
+    #[test]
+    fn the_null_device_reads_empty_and_other_devices_are_refused() {
+        let host = Host::new("/");
+        assert_eq!(host.read_to_string("/dev/null").unwrap(), "");
+        let e = host.read_to_string("/dev/zero").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("not a regular file (character device)"),
+            "{e}"
+        );
+        let e = host.read_to_string("/etc").unwrap_err();
+        assert_eq!(e.source.raw_os_error(), Some(libc::EISDIR));
     }
 }

@@ -4,7 +4,7 @@
 //! 1 reports remain spooled (or were refused), 2 configuration error.
 
 use clap::{Parser, Subcommand};
-use hardline_agent::host::Host;
+use hardline_agent::host::{Host, Limits};
 use hardline_agent::net::config::{AgentConfig, NetConfig};
 use hardline_agent::output::{self, Format};
 use hardline_agent::policy::Policy;
@@ -80,6 +80,14 @@ struct Selection {
     /// Days after which a feed is stale [default: the configuration's feeds_max_age_days, else 7].
     #[arg(long, value_name = "DAYS")]
     feeds_max_age_days: Option<i64>,
+    /// Largest configuration/text file read from the scanned tree; a larger one is an
+    /// `error` [default: the configuration's max_file_bytes, else 16777216 (16 MiB)].
+    #[arg(long, value_name = "BYTES")]
+    max_file_bytes: Option<u64>,
+    /// Largest package database read (dpkg status, rpmdb.sqlite, an apt list)
+    /// [default: the configuration's max_db_bytes, else 536870912 (512 MiB)].
+    #[arg(long, value_name = "BYTES")]
+    max_db_bytes: Option<u64>,
 }
 
 #[derive(clap::Args)]
@@ -259,6 +267,7 @@ struct Prepared {
     rules: Vec<String>,
     net: NetConfig,
     feeds: Option<hardline_agent::vuln::FeedOptions>,
+    limits: Limits,
 }
 
 impl Prepared {
@@ -292,6 +301,22 @@ impl Prepared {
                 sel.root.display()
             )));
         }
+        let defaults = Limits::default();
+        let limits = Limits {
+            max_file_bytes: sel
+                .max_file_bytes
+                .or(file.max_file_bytes)
+                .unwrap_or(defaults.max_file_bytes),
+            max_db_bytes: sel
+                .max_db_bytes
+                .or(file.max_db_bytes)
+                .unwrap_or(defaults.max_db_bytes),
+        };
+        if limits.max_file_bytes == 0 || limits.max_db_bytes == 0 {
+            return Err(Usage(
+                "max_file_bytes and max_db_bytes must be greater than zero".into(),
+            ));
+        }
         let policy = load_policy(!sel.no_builtin, &sel.policies)?;
         for id in &sel.rules {
             if policy.get(id).is_none() {
@@ -306,11 +331,12 @@ impl Prepared {
             rules: sel.rules.clone(),
             net,
             feeds,
+            limits,
         })
     }
 
     fn scan(&self) -> Report {
-        let host = Host::new(&self.root);
+        let host = Host::with_limits(&self.root, self.limits);
         scan::scan_full(
             &self.policy,
             &host,

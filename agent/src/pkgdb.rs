@@ -33,7 +33,7 @@
 //! Symbolic links are resolved inside the root by [`Host`] (Fedora's `/var/lib/rpm` is a
 //! link to `/usr/lib/sysimage/rpm`).
 
-use crate::host::Host;
+use crate::host::{FileKind, Host};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fmt;
@@ -256,7 +256,7 @@ pub fn installed(host: &Host) -> Rc<Result<Option<PackageDb>, DbError>> {
 }
 
 fn load_installed(host: &Host) -> Result<Option<PackageDb>, DbError> {
-    match host.read_optional(DPKG_STATUS) {
+    match host.read_optional_as(DPKG_STATUS, FileKind::PackageDb) {
         Ok(Some(text)) => {
             let packages = parse_dpkg_status(&text, DPKG_STATUS)?;
             return Ok(Some(PackageDb {
@@ -768,14 +768,11 @@ fn sqlite_uri(path: &std::path::Path) -> String {
 /// Read every header of a sqlite rpmdb (host path `host_path`).
 pub fn read_rpmdb(host: &Host, host_path: &str) -> Result<Vec<Package>, DbError> {
     let err = |reason: String| DbError::new(host_path, None, reason);
+    // The database must be a readable regular file within max_db_bytes: sqlite would
+    // otherwise create one, block on a FIFO, or read a device without end.
     let real = host
-        .resolve(host_path)
-        .map_err(|e| err(format!("cannot resolve: {e}")))?;
-    // The database must be a readable regular file; sqlite would otherwise create one.
-    let meta = std::fs::metadata(&real).map_err(|e| err(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(err("not a regular file".to_string()));
-    }
+        .regular_file(host_path, FileKind::PackageDb)
+        .map_err(|e| err(e.source.to_string()))?;
     use rusqlite::OpenFlags;
     let conn = rusqlite::Connection::open_with_flags(
         sqlite_uri(&real),
@@ -871,16 +868,16 @@ fn load_apt_security(host: &Host) -> Result<AptIndex, DbError> {
             continue;
         }
         let text = if e.name.ends_with("_Packages") {
-            host.read_to_string(&e.host_path)
+            host.read_to_string_as(&e.host_path, FileKind::PackageDb)
                 .map_err(|err| DbError::new(&e.host_path, None, err.source.to_string()))?
         } else if let Some((base, codec)) = compressed_list(&e.name) {
             if plain.contains(base) {
                 continue; // the uncompressed copy is read instead
             }
             let bytes = host
-                .read_bytes(&e.host_path)
+                .read_bytes_as(&e.host_path, FileKind::PackageDb)
                 .map_err(|err| DbError::new(&e.host_path, None, err.source.to_string()))?;
-            match decompress(codec, &bytes) {
+            match decompress(codec, &bytes, host.limits().max_db_bytes) {
                 Some(Ok(text)) => text,
                 Some(Err(reason)) => return Err(DbError::new(&e.host_path, None, reason)),
                 None => {
@@ -895,7 +892,7 @@ fn load_apt_security(host: &Host) -> Result<AptIndex, DbError> {
         let list = index.lists.len();
         parse_apt_packages(&text, &e.host_path, list, &mut index.packages)?;
         index.lists.push(e.host_path.clone());
-        index.dates.push(release_date(host, base));
+        index.dates.push(release_date(host, base)?);
     }
     Ok(index)
 }
@@ -909,15 +906,26 @@ fn compressed_list(name: &str) -> Option<(&str, &str)> {
 }
 
 /// Decompress an apt list: gzip and lz4 (what `Acquire::GzipIndexes` and Docker's Debian
-/// images write) are read; `None` for codecs not supported (xz, zstd, bzip2).
-fn decompress(codec: &str, bytes: &[u8]) -> Option<Result<String, String>> {
+/// images write) are read; `None` for codecs not supported (xz, zstd, bzip2). The
+/// decompressed list is bounded by `limit` (max_db_bytes) as an uncompressed one is.
+fn decompress(codec: &str, bytes: &[u8], limit: u64) -> Option<Result<String, String>> {
     use std::io::Read;
     let mut out = Vec::new();
+    let take = limit.saturating_add(1);
     let result = match codec {
-        "gz" => flate2::read::GzDecoder::new(bytes).read_to_end(&mut out),
-        "lz4" => lz4_flex::frame::FrameDecoder::new(bytes).read_to_end(&mut out),
+        "gz" => flate2::read::GzDecoder::new(bytes)
+            .take(take)
+            .read_to_end(&mut out),
+        "lz4" => lz4_flex::frame::FrameDecoder::new(bytes)
+            .take(take)
+            .read_to_end(&mut out),
         _ => return None,
     };
+    if result.is_ok() && out.len() as u64 > limit {
+        return Some(Err(format!(
+            "decompressed {codec} list larger than {limit} bytes (limit max_db_bytes)"
+        )));
+    }
     Some(
         result
             .map_err(|e| format!("cannot decompress {codec} list: {e}"))
@@ -995,23 +1003,32 @@ pub fn parse_apt_packages(
 
 /// The `Date:` (as `YYYY-MM-DD`) of the `InRelease`/`Release` file that goes with a list
 /// named `<site>_dists_<suite>_<component>_binary-<arch>_Packages`.
-fn release_date(host: &Host, list_name: &str) -> Option<String> {
-    let at = list_name.find("_dists_")? + "_dists_".len();
-    let suite_end = at + list_name[at..].find('_')?;
+fn release_date(host: &Host, list_name: &str) -> Result<Option<String>, DbError> {
+    let Some(at) = list_name.find("_dists_").map(|i| i + "_dists_".len()) else {
+        return Ok(None);
+    };
+    let Some(suite_end) = list_name[at..].find('_').map(|i| at + i) else {
+        return Ok(None);
+    };
     let prefix = &list_name[..=suite_end];
     for file in ["InRelease", "Release"] {
         let path = format!("{APT_LISTS}/{prefix}{file}");
-        if let Ok(Some(text)) = host.read_optional(&path) {
+        // An unreadable Release file is an error: apt reads it, and without it the lists'
+        // age would silently come from the other lists alone.
+        let read = host
+            .read_optional(&path)
+            .map_err(|e| DbError::new(&path, None, e.source.to_string()))?;
+        if let Some(text) = read {
             let date = text
                 .lines()
                 .find_map(|l| l.strip_prefix("Date:"))
                 .and_then(parse_rfc2822_date);
             if date.is_some() {
-                return date;
+                return Ok(date);
             }
         }
     }
-    None
+    Ok(None)
 }
 
 /// `Sat, 16 Nov 2024 10:11:12 UTC` → `2024-11-16`.

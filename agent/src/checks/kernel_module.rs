@@ -1,18 +1,27 @@
 //! `kernel_module` check: a kernel module cannot be loaded by `modprobe`, and is not loaded.
 //!
-//! **What it reads.** The modprobe configuration as kmod reads it: `*.conf` files in
+//! **What it reads.** The modprobe configuration as kmod (libkmod-config.c) reads it: files
+//! whose name ends in `.conf` or `.alias` (not starting with `.`, not a directory) in
 //! `/etc/modprobe.d`, `/run/modprobe.d`, `/usr/local/lib/modprobe.d`, `/usr/lib/modprobe.d`
 //! and `/lib/modprobe.d` (the same directory under two names, as with a usr-merged
 //! `/lib → usr/lib`, is read once). A file name in an earlier directory masks the same name
 //! in a later one (`/etc/modprobe.d/x.conf` replaces `/lib/modprobe.d/x.conf`; a link to
-//! `/dev/null` or an empty file disables it); the files are read in file-name order. Then
-//! `/proc/modules` for what is loaded now.
+//! `/dev/null` or an empty file disables it; a directory masks nothing); the files are read
+//! in file-name (byte) order. Then `/proc/modules` for what is loaded now. A configuration
+//! directory or file that exists and cannot be read is an `error` (modprobe, as root, would
+//! have read it).
 //!
-//! **Parsing** follows kmod: a `\` at the end of a line joins the next line, a `\` before
-//! another character escapes it; a line whose first character is `#` is a comment; module
-//! names treat `-` and `_` alike (outside `[...]`). Only `blacklist NAME` and
-//! `install PATTERN COMMAND` matter here; the first `install` whose pattern matches the
-//! module (a shell glob, as kmod's `fnmatch`) is the one modprobe runs.
+//! **Parsing** follows kmod's `freadline_wrapped` and `strtok_r(…, "\t ")`: a `\` at the end of
+//! a line joins the next line, a `\` before another character keeps that character (a `\`
+//! at the very end of the file becomes byte 0xFF); a NUL ends the line; a line whose first
+//! character is `#` is a comment. Words are separated by spaces and tabs only: a `\r`
+//! (CRLF files) is part of the word, so `blacklist cramfs\r` names `cramfs\r`, and
+//! `install cramfs /bin/false\r` runs `/bin/false\r`, which is not a disabling command.
+//! The `install` command is the rest of the line after the one separator following the
+//! pattern, verbatim. Module names treat `-` and `_` alike (outside `[...]`). Only
+//! `blacklist NAME` and `install PATTERN COMMAND` matter here; the first `install` whose
+//! pattern matches the module (a shell glob, as kmod's `fnmatch`) is the one modprobe runs.
+//! `tests`: kmod's `modprobe --showconfig -C DIR` is the differential oracle.
 //!
 //! **Blacklist versus install.** `blacklist cramfs` only stops the module from being loaded
 //! automatically through an alias (udev, hotplug); `modprobe cramfs`, or another module that
@@ -267,11 +276,23 @@ const CONFIG_DIRS: &[&str] = &[
 ];
 
 fn load_config(host: &Host) -> Rc<Result<Config, String>> {
-    host.cached("kernel_module:config", || {
+    host.cached("kernel_module:config", || load_dirs(host, CONFIG_DIRS))
+}
+
+/// kmod's `conf_files_filter_out`: a name kmod reads from a configuration directory.
+fn is_config_name(name: &str) -> bool {
+    !name.starts_with('.')
+        && name.len() >= 6
+        && (name.ends_with(".conf") || name.ends_with(".alias"))
+}
+
+/// The configuration of `dirs`, highest priority first, as kmod merges them.
+fn load_dirs(host: &Host, dirs: &[&str]) -> Result<Config, String> {
+    {
         let mut seen_dirs = HashSet::new();
         // file name -> host path; first directory wins.
         let mut files: BTreeMap<String, String> = BTreeMap::new();
-        for dir in CONFIG_DIRS {
+        for dir in dirs {
             let real = host.resolve(dir).map_err(|e| format!("{dir}: {e}"))?;
             let real = if host.is_live() {
                 std::fs::canonicalize(&real).unwrap_or(real)
@@ -282,7 +303,10 @@ fn load_config(host: &Host) -> Rc<Result<Config, String>> {
                 continue;
             }
             for e in host.read_dir_sorted(dir).map_err(|e| e.to_string())? {
-                if e.name.starts_with('.') || !e.name.ends_with(".conf") {
+                // A directory is left out before masking (kmod: "Directories inside
+                // directories are not supported").
+                if !is_config_name(&e.name) || host.metadata(&e.host_path).is_ok_and(|m| m.is_dir())
+                {
                     continue;
                 }
                 files.entry(e.name).or_insert(e.host_path);
@@ -293,9 +317,6 @@ fn load_config(host: &Host) -> Rc<Result<Config, String>> {
             ..Config::default()
         };
         for path in files.values() {
-            if host.metadata(path).map(|m| m.is_dir()).unwrap_or(false) {
-                continue;
-            }
             // A dangling link (to /dev/null inside an image) masks like an empty file.
             let text = match host.read_optional(path) {
                 Ok(t) => t.unwrap_or_default(),
@@ -304,7 +325,21 @@ fn load_config(host: &Host) -> Rc<Result<Config, String>> {
             config.directives.extend(parse_modprobe(path, &text));
         }
         Ok(config)
-    })
+    }
+}
+
+/// `strtok_r(NULL, "\t ", …)` over `s` from `*pos`: the next word, `*pos` past the
+/// separator that ended it.
+fn strtok<'a>(s: &'a str, pos: &mut usize) -> Option<&'a str> {
+    let rest = &s[*pos..];
+    let start = *pos + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
+    if start >= s.len() {
+        *pos = s.len();
+        return None;
+    }
+    let end = s[start..].find([' ', '\t']).map_or(s.len(), |i| start + i);
+    *pos = if end < s.len() { end + 1 } else { end };
+    Some(&s[start..end])
 }
 
 /// Parse one modprobe.d file; lines that are not `blacklist` or `install` are skipped.
@@ -314,20 +349,22 @@ pub fn parse_modprobe(path: &str, text: &str) -> Vec<Directive> {
         if logical.is_empty() || logical.starts_with('#') {
             continue;
         }
-        let mut words = logical.split([' ', '\t']).filter(|w| !w.is_empty());
-        let (Some(cmd), Some(module)) = (words.next(), words.next()) else {
+        let mut pos = 0;
+        let (Some(cmd), Some(module)) = (strtok(&logical, &mut pos), strtok(&logical, &mut pos))
+        else {
             continue;
         };
         let kind = match cmd {
             "blacklist" => Kind::Blacklist(underscores(module)),
             "install" => {
-                let command: Vec<&str> = words.collect();
-                if command.is_empty() {
-                    continue; // kmod: syntax error, ignored
+                // strtok_r(NULL, "", …): the rest of the line, verbatim; none is a syntax
+                // error (ignored).
+                if pos >= logical.len() {
+                    continue;
                 }
                 Kind::Install {
                     pattern: underscores(module),
-                    command: command.join(" "),
+                    command: logical[pos..].to_string(),
                 }
             }
             _ => continue,
@@ -365,13 +402,20 @@ fn logical_lines(text: &str) -> Vec<(u32, String)> {
             '\\' => match chars.next() {
                 Some('\n') => lineno = lineno.saturating_add(1),
                 Some(other) => buf.push(other),
-                None => {}
+                // getc() returned EOF, stored as the byte 0xFF (invalid UTF-8 here).
+                None => buf.push('\u{FFFD}'),
             },
             other => buf.push(other),
         }
     }
     if !buf.is_empty() {
         out.push((start, buf));
+    }
+    // The line is a C string: it ends at a NUL.
+    for (_, line) in &mut out {
+        if let Some(i) = line.find('\0') {
+            line.truncate(i);
+        }
     }
     out
 }
@@ -408,14 +452,18 @@ fn module_matches(pattern: &str, name: &str) -> bool {
 /// `/bin/false`, `/bin/true`, `/usr/bin/false` or `/usr/bin/true`, with no shell operators.
 fn is_disabling_command(command: &str) -> bool {
     const DISABLED: &[&str] = &["/bin/false", "/bin/true", "/usr/bin/false", "/usr/bin/true"];
-    let first = command.split_whitespace().next().unwrap_or("");
+    // sh splits words on blanks (space, tab) only: `/bin/false\r` is another program.
+    let first = command
+        .split([' ', '\t'])
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
     DISABLED.contains(&first)
         && !command.contains([';', '&', '|', '$', '`', '(', ')', '<', '>', '\n'])
 }
 
 fn command_of(d: &Directive) -> &str {
     match &d.kind {
-        Kind::Install { command, .. } => command,
+        Kind::Install { command, .. } => command.trim_matches([' ', '\t']),
         Kind::Blacklist(_) => "",
     }
 }
@@ -485,7 +533,7 @@ mod tests {
             d[1].kind,
             Kind::Install {
                 pattern: "cramfs".into(),
-                command: "/bin/false".into()
+                command: "  /bin/false".into()
             }
         );
         assert_eq!(d[1].line, 3);
@@ -503,6 +551,8 @@ mod tests {
             "/sbin/modprobe --ignore-install cramfs"
         ));
         assert!(!is_disabling_command("false"));
+        assert!(!is_disabling_command("/bin/false\r"));
+        assert!(is_disabling_command(" \t/bin/false  x"));
         assert!(module_matches("cram*", "cramfs"));
         assert!(!module_matches("cram", "cramfs"));
     }
@@ -618,8 +668,182 @@ mod tests {
         assert_eq!(o.status, Status::Error, "{o:?}");
     }
 
+    #[test]
+    fn alias_files_count_and_carriage_returns_are_part_of_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("etc/modprobe.d");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("cramfs.alias"),
+            "blacklist cramfs\ninstall cramfs /bin/false\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("hfs.conf"),
+            "blacklist hfs\r\ninstall hfs /bin/false\r\n",
+        )
+        .unwrap();
+        std::fs::write(d.join("udf.txt"), "blacklist udf\ninstall udf /bin/false\n").unwrap();
+        // A directory named like a file masks nothing.
+        std::fs::create_dir_all(d.join("squashfs.conf")).unwrap();
+        std::fs::create_dir_all(dir.path().join("lib/modprobe.d")).unwrap();
+        std::fs::write(
+            dir.path().join("lib/modprobe.d/squashfs.conf"),
+            "blacklist squashfs\ninstall squashfs /bin/true\n",
+        )
+        .unwrap();
+        let host = Host::new(dir.path());
+        let status = |m: &str| {
+            let p: Params = serde_saphyr::from_str(&format!("{{module: {m}}}")).unwrap();
+            evaluate(&p, &host).status
+        };
+        assert_eq!(status("cramfs"), Status::Pass);
+        assert_eq!(status("hfs"), Status::Fail);
+        assert_eq!(status("udf"), Status::Fail);
+        assert_eq!(status("squashfs"), Status::Pass);
+    }
+
+    #[test]
+    fn unreadable_config_directory_is_an_error() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("etc/modprobe.d");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("cramfs.conf"), "blacklist cramfs\n").unwrap();
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o000)).unwrap();
+        // Root reads it anyway; the e2e test runs this case unprivileged.
+        if std::fs::read_dir(&d).is_ok() {
+            return;
+        }
+        let p: Params = serde_saphyr::from_str("{module: cramfs}").unwrap();
+        let o = evaluate(&p, &Host::new(dir.path()));
+        assert_eq!(o.status, Status::Error, "{o:?}");
+        assert!(o.message.contains("/etc/modprobe.d"), "{o:?}");
+    }
+
+    /// What `modprobe --showconfig` prints for blacklist and install lines: hardline's.
+    fn ours(host: &Host, dirs: &[&str]) -> (Vec<String>, Vec<String>) {
+        let config = load_dirs(host, dirs).unwrap();
+        let mut black = Vec::new();
+        let mut install = Vec::new();
+        for d in config.directives {
+            match d.kind {
+                Kind::Blacklist(n) => black.push(format!("blacklist {n}")),
+                Kind::Install { pattern, command } => {
+                    install.push(format!("install {pattern} {command}"))
+                }
+            }
+        }
+        (black, install)
+    }
+
+    /// kmod's: `modprobe --showconfig -C A -C B`, up to the end of the configuration files.
+    fn kmod(dirs: &[std::path::PathBuf]) -> (Vec<String>, Vec<String>) {
+        let mut cmd = std::process::Command::new("modprobe");
+        cmd.arg("--showconfig");
+        for d in dirs {
+            cmd.arg("-C").arg(d);
+        }
+        let out = cmd.output().expect("run modprobe");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let text = text
+            .split("\n# End of configuration files")
+            .next()
+            .unwrap_or("");
+        let mut black = Vec::new();
+        let mut install = Vec::new();
+        for line in text.split('\n') {
+            if line.starts_with("blacklist ") {
+                black.push(line.to_string());
+            } else if line.starts_with("install ") {
+                install.push(line.to_string());
+            }
+        }
+        (black, install)
+    }
+
+    fn modprobe_line() -> impl Strategy<Value = String> {
+        let word = prop::sample::select(vec![
+            "blacklist",
+            "install",
+            "#blacklist",
+            "options",
+            "blacklist\r",
+            "alias",
+        ]);
+        let sep = prop::sample::select(vec![" ", "\t", "  ", " \t", "\r", " \\\n", "\\\n "]);
+        let name = prop::sample::select(vec![
+            "cramfs",
+            "usb-storage",
+            "a_b",
+            "x-y-z",
+            "cram*",
+            "cramfs\r",
+            "h\\fs",
+            "u\0df",
+        ]);
+        let cmd = prop::sample::select(vec![
+            "/bin/false",
+            "/bin/true x",
+            "/bin/false\r",
+            "",
+            " ",
+            "/bin/true; modprobe -i x",
+        ]);
+        let end = prop::sample::select(vec!["", "\r", " ", "\t", "\\"]);
+        (
+            prop::sample::select(vec!["", " ", "\t"]),
+            word,
+            sep.clone(),
+            name,
+            sep,
+            cmd,
+            end,
+        )
+            .prop_map(|(lead, w, s1, n, s2, c, e)| format!("{lead}{w}{s1}{n}{s2}{c}{e}"))
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Differential: hardline's file selection, masking, order and line handling against
+        /// kmod's own `modprobe --showconfig` on random modprobe.d trees.
+        #[test]
+        fn differential_against_modprobe_showconfig(
+            files in proptest::collection::vec(
+                (
+                    0usize..2,
+                    prop::sample::select(vec![
+                        "a.conf", "b.alias", "a.alias", "c.txt", "d.conf.bak", ".e.conf",
+                        "f.conf", "b.conf", "x.conf~", "ALIAS.ALIAS",
+                    ]),
+                    proptest::collection::vec(modprobe_line(), 0..6),
+                    prop::sample::select(vec!["\n", "\r\n"]),
+                    any::<bool>(),
+                ),
+                0..8,
+            )
+        ) {
+            if !crate::testutil::tool_available("modprobe") {
+                return Ok(());
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let dirs = ["/etc/modprobe.d", "/lib/modprobe.d"];
+            for d in dirs {
+                std::fs::create_dir_all(dir.path().join(&d[1..])).unwrap();
+            }
+            for (which, name, lines, nl, final_newline) in &files {
+                let mut text = lines.join(nl);
+                if *final_newline {
+                    text.push('\n');
+                }
+                let path = dir.path().join(&dirs[*which][1..]).join(name);
+                std::fs::write(path, text).unwrap();
+            }
+            let host = Host::new(dir.path());
+            let real: Vec<_> = dirs.iter().map(|d| dir.path().join(&d[1..])).collect();
+            prop_assert_eq!(ours(&host, &dirs), kmod(&real));
+        }
+
         #[test]
         fn parser_never_panics(text in "(?s).{0,400}") {
             let _ = parse_modprobe("/f.conf", &text);

@@ -507,9 +507,8 @@ fn build_index(host: &Host) -> Result<Index, String> {
             .map_err(|e| format!("{}: {e}", d.path))?;
         for e in &entries {
             let real = real_dir.join(&e.name);
-            let Ok(md) = std::fs::symlink_metadata(&real) else {
-                continue;
-            };
+            let md = std::fs::symlink_metadata(&real)
+                .map_err(|err| format!("{}: {err}", e.host_path))?;
             if md.file_type().is_symlink() {
                 found.extend(link_entry(&real, d.path, e, true));
             } else if md.is_dir() && [".wants", ".requires"].iter().any(|s| e.name.ends_with(s)) {
@@ -519,8 +518,9 @@ fn build_index(host: &Host) -> Result<Index, String> {
                 for s in &sub {
                     let real_sub = real.join(&s.name);
                     let is_link = std::fs::symlink_metadata(&real_sub)
-                        .map(|m| m.file_type().is_symlink())
-                        .unwrap_or(false);
+                        .map_err(|err| format!("{}: {err}", s.host_path))?
+                        .file_type()
+                        .is_symlink();
                     if is_link {
                         found.extend(link_entry(&real_sub, &e.host_path, s, false));
                     }
@@ -767,9 +767,9 @@ fn load_install(host: &Host, idx: &Index, name: &str, path: &str) -> Result<Inst
     }
     let mut files: BTreeMap<String, String> = BTreeMap::new();
     for dir in &dropin_dirs {
-        let Ok(entries) = host.read_dir_sorted(dir) else {
-            continue;
-        };
+        // systemd reads every drop-in directory: one it lists and hardline cannot is an
+        // error, never a shorter configuration.
+        let entries = host.read_dir_sorted(dir).map_err(|e| e.to_string())?;
         for e in entries {
             if e.name.ends_with(".conf") && !files.contains_key(&e.name) {
                 files.insert(e.name, e.host_path);

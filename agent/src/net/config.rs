@@ -18,6 +18,8 @@
 //! concurrency = 32                      # network operations in flight at once
 //! allowed_resolvers = ["10.0.0.53"]     # host.resolver: the only nameservers resolv.conf may list
 //! dnssec_trust_anchor = "/etc/hardline/anchors.key"  # DNSKEY records; default: the IANA root keys
+//! max_file_bytes = 16777216             # largest configuration/text file read from the scanned tree
+//! max_db_bytes   = 536870912            # largest package database (dpkg status, rpmdb, apt list)
 //!
 //! [targets]
 //! tls = ["127.0.0.1:443", "10.1.2.3:8443@portal.example.gov",
@@ -112,6 +114,14 @@ pub struct AgentConfig {
     /// and a host without findings is reported as `error`, never clean.
     #[serde(default)]
     pub feeds_max_age_days: Option<i64>,
+    /// Largest configuration or text file read from the scanned tree (default 16 MiB);
+    /// a larger one makes the rules that need it `error` (see `host.rs`).
+    #[serde(default)]
+    pub max_file_bytes: Option<u64>,
+    /// Largest package database read from the scanned tree: dpkg status, rpmdb.sqlite, an
+    /// apt list, decompressed (default 512 MiB).
+    #[serde(default)]
+    pub max_db_bytes: Option<u64>,
     /// What to check over the network.
     #[serde(default)]
     pub targets: Targets,
