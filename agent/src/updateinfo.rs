@@ -1,0 +1,613 @@
+//! RPM security advisories from the repository metadata that dnf/yum keep on disk
+//! (`updateinfo`), for `patch.security_updates` on RHEL-family hosts.
+//!
+//! Nothing is downloaded and dnf is never run: only the cache under the scan root is read.
+//! - **Caches**: `/var/cache/dnf/<repoid>-<hash>/repodata/repomd.xml` (dnf 4: RHEL/Alma/Rocky
+//!   8–9, Fedora), `/var/cache/libdnf5/<repoid>-<hash>/repodata/repomd.xml` (dnf5: Fedora
+//!   41+), `/var/cache/yum/<arch>/<releasever>/<repo>/repomd.xml` (yum: RHEL/CentOS 7).
+//! - **repomd.xml** names the data files: `<data type="updateinfo">` gives `<location href>`,
+//!   `<checksum type>` (of the file as stored) and `<timestamp>` (when the repository
+//!   generated it; used as the metadata's date). dnf keeps the file at `<repo dir>/<href>`,
+//!   yum at `<repo dir>/<basename of href>`; both are tried.
+//! - The file is checked against the repomd checksum (sha1/sha224/sha256/sha384/sha512
+//!   through aws-lc-rs), then decompressed by its suffix: `.gz` (flate2), `.xz`
+//!   (lzma-rust2), `.zst` (ruzstd), `.bz2` (bzip2 on libbz2-rs-sys), or plain `.xml`. All
+//!   decoders are pure Rust. zchunk (`updateinfo_zck`, Fedora's dnf default) is **not**
+//!   read: it is an error saying so.
+//! - **updateinfo.xml** (createrepo_c / libdnf format) is read with a streaming parser
+//!   (quick-xml): `<update type="security">` elements, their `<id>`, `<severity>`,
+//!   `<issued date>`, CVE `<reference>`s and `<pkglist>` packages (`name epoch version
+//!   release arch`). Other types (bugfix, enhancement) are skipped.
+//!
+//! Every failure — an unreadable cache directory, a repomd.xml naming an updateinfo file that
+//! is absent, a checksum mismatch, a corrupt compressed stream, malformed XML — is an error
+//! naming the file and the reason, never a repository silently left out.
+
+use crate::host::Host;
+use crate::pkgdb::DbError;
+use quick_xml::events::{BytesStart, Event};
+use std::collections::HashMap;
+use std::io::Read;
+use std::rc::Rc;
+
+/// Where dnf 4 keeps its metadata cache.
+pub const DNF_CACHE: &str = "/var/cache/dnf";
+/// Where dnf5 keeps its metadata cache.
+pub const DNF5_CACHE: &str = "/var/cache/libdnf5";
+/// Where yum (RHEL/CentOS 7) keeps its metadata cache.
+pub const YUM_CACHE: &str = "/var/cache/yum";
+
+/// Decompressed updateinfo larger than this is refused (a bomb, not metadata: RHEL 9
+/// AppStream's is about 60 MiB).
+const MAX_XML: u64 = 1 << 30;
+
+/// Severity of an advisory, normalised over Red Hat's (`Low`…`Critical`) and Fedora's
+/// (`Low`, `Medium`, `High`, `Urgent`) vocabularies.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Low.
+    Low,
+    /// Moderate (Fedora: Medium).
+    Moderate,
+    /// Important (Fedora: High).
+    Important,
+    /// Critical (Fedora: Urgent).
+    Critical,
+}
+
+impl Severity {
+    /// The severity named by an updateinfo `<severity>`; `None` when absent or unknown
+    /// (`None`, `Unspecified`).
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "low" => Some(Severity::Low),
+            "moderate" | "medium" => Some(Severity::Moderate),
+            "important" | "high" => Some(Severity::Important),
+            "critical" | "urgent" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+/// One package version an advisory fixes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fixed {
+    /// Index into [`UpdateInfo::advisories`].
+    pub advisory: usize,
+    /// Architecture (`x86_64`, `noarch`).
+    pub arch: String,
+    /// `[epoch:]version-release`, epoch omitted when 0 (as the rpmdb reader prints it).
+    pub evr: String,
+}
+
+/// One security advisory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advisory {
+    /// `RHSA-2024:1234`, `ALSA-2024:1234`, `RLSA-2024:1234`, `FEDORA-2024-…`.
+    pub id: String,
+    /// The `<severity>` text as written (`Important`), empty when absent.
+    pub severity_text: String,
+    /// Normalised severity, `None` when absent or unknown.
+    pub severity: Option<Severity>,
+    /// Index into [`UpdateInfo::repos`].
+    pub repo: usize,
+    /// Line of the `<update>` element in the decompressed updateinfo.xml.
+    pub line: u32,
+}
+
+/// One repository whose updateinfo was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repo {
+    /// Repository id (`baseos`, `rhel-9-for-x86_64-appstream-rpms`).
+    pub id: String,
+    /// Host path of its repomd.xml.
+    pub repomd: String,
+    /// Host path of the updateinfo file read.
+    pub updateinfo: String,
+    /// When the repository generated the updateinfo (repomd `<timestamp>`, Unix seconds).
+    pub timestamp: Option<i64>,
+}
+
+/// The security advisories of every cached repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpdateInfo {
+    /// Cache roots that exist on the host (`/var/cache/dnf`, …).
+    pub caches: Vec<String>,
+    /// Repositories found (repomd.xml) that publish no updateinfo: their repomd paths.
+    pub without_updateinfo: Vec<String>,
+    /// Repositories whose updateinfo was read.
+    pub repos: Vec<Repo>,
+    /// Security advisories.
+    pub advisories: Vec<Advisory>,
+    /// Package name → versions that security advisories fix.
+    pub fixed: HashMap<String, Vec<Fixed>>,
+}
+
+/// The host's cached RPM security advisories, read once per scan.
+pub fn security_advisories(host: &Host) -> Rc<Result<UpdateInfo, DbError>> {
+    host.cached("updateinfo:security", || load(host))
+}
+
+fn read_dir(host: &Host, path: &str) -> Result<Vec<crate::host::DirEntry>, DbError> {
+    host.read_dir_sorted(path).map_err(|e| {
+        DbError::new(
+            path,
+            None,
+            format!("cannot read the directory: {}", e.source),
+        )
+    })
+}
+
+fn is_dir(host: &Host, path: &str) -> bool {
+    host.metadata(path).map(|m| m.is_dir()).unwrap_or(false)
+}
+
+fn load(host: &Host) -> Result<UpdateInfo, DbError> {
+    let mut out = UpdateInfo::default();
+    // (repo id, repo dir, repomd path)
+    let mut repos: Vec<(String, String, String)> = Vec::new();
+    for cache in [DNF_CACHE, DNF5_CACHE] {
+        if !host.exists(cache) {
+            continue;
+        }
+        out.caches.push(cache.to_string());
+        for e in read_dir(host, cache)? {
+            let repomd = format!("{}/repodata/repomd.xml", e.host_path);
+            if is_dir(host, &e.host_path) && host.exists(&repomd) {
+                repos.push((dnf_repo_id(&e.name), e.host_path.clone(), repomd));
+            }
+        }
+    }
+    if host.exists(YUM_CACHE) {
+        out.caches.push(YUM_CACHE.to_string());
+        for arch in read_dir(host, YUM_CACHE)? {
+            if !is_dir(host, &arch.host_path) {
+                continue;
+            }
+            for rel in read_dir(host, &arch.host_path)? {
+                if !is_dir(host, &rel.host_path) {
+                    continue;
+                }
+                for repo in read_dir(host, &rel.host_path)? {
+                    let repomd = format!("{}/repomd.xml", repo.host_path);
+                    if host.exists(&repomd) {
+                        repos.push((repo.name.clone(), repo.host_path.clone(), repomd));
+                    }
+                }
+            }
+        }
+    }
+    for (id, dir, repomd) in repos {
+        let text = host
+            .read_to_string(&repomd)
+            .map_err(|e| DbError::new(&repomd, None, e.source.to_string()))?;
+        let data = parse_repomd(&text).map_err(|(line, r)| DbError::new(&repomd, line, r))?;
+        let Some(ui) = data.iter().find(|d| d.kind == "updateinfo") else {
+            if let Some(zck) = data.iter().find(|d| d.kind == "updateinfo_zck") {
+                return Err(DbError::new(
+                    &repomd,
+                    None,
+                    format!(
+                        "this repository's updateinfo is cached only as zchunk ({}), which hardline \
+                         does not read; set zchunk=False in /etc/dnf/dnf.conf and run `dnf makecache`",
+                        zck.href
+                    ),
+                ));
+            }
+            out.without_updateinfo.push(repomd);
+            continue;
+        };
+        let path = locate(host, &dir, &ui.href).ok_or_else(|| {
+            DbError::new(
+                &repomd,
+                None,
+                format!(
+                    "names updateinfo {} but the file is not in the cache ({dir}); run `dnf makecache`",
+                    ui.href
+                ),
+            )
+        })?;
+        let bytes = host
+            .read_bytes(&path)
+            .map_err(|e| DbError::new(&path, None, e.source.to_string()))?;
+        verify_checksum(&bytes, &ui.checksum_type, &ui.checksum)
+            .map_err(|r| DbError::new(&path, None, r))?;
+        let xml = decompress(&path, &bytes).map_err(|r| DbError::new(&path, None, r))?;
+        let repo = out.repos.len();
+        out.repos.push(Repo {
+            id,
+            repomd: repomd.clone(),
+            updateinfo: path.clone(),
+            timestamp: ui.timestamp,
+        });
+        parse_updateinfo(&xml, repo, &mut out).map_err(|(line, r)| DbError::new(&path, line, r))?;
+    }
+    Ok(out)
+}
+
+/// `baseos-1a2b3c4d5e6f7a8b` → `baseos` (dnf appends a hash of the repository URL).
+fn dnf_repo_id(dir: &str) -> String {
+    match dir.rsplit_once('-') {
+        Some((id, h))
+            if !id.is_empty() && h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            id.to_string()
+        }
+        _ => dir.to_string(),
+    }
+}
+
+/// The cached data file for `href`: dnf keeps `<dir>/<href>`, yum `<dir>/<basename>`.
+fn locate(host: &Host, dir: &str, href: &str) -> Option<String> {
+    let href = href.trim_start_matches('/');
+    if href.split('/').any(|c| c == "..") {
+        return None;
+    }
+    let base = href.rsplit('/').next().unwrap_or(href);
+    [format!("{dir}/{href}"), format!("{dir}/{base}")]
+        .into_iter()
+        .find(|p| host.metadata(p).map(|m| m.is_file()).unwrap_or(false))
+}
+
+fn verify_checksum(bytes: &[u8], kind: &str, want: &str) -> Result<(), String> {
+    use aws_lc_rs::digest;
+    let alg = match kind {
+        "sha" | "sha1" => &digest::SHA1_FOR_LEGACY_USE_ONLY,
+        "sha224" => &digest::SHA224,
+        "sha256" => &digest::SHA256,
+        "sha384" => &digest::SHA384,
+        "sha512" => &digest::SHA512,
+        "" => return Err("repomd.xml gives no checksum for this file".to_string()),
+        other => {
+            return Err(format!(
+                "repomd.xml gives a {other} checksum, which hardline does not verify"
+            ))
+        }
+    };
+    let got: String = digest::digest(alg, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if got.eq_ignore_ascii_case(want.trim()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{kind} checksum mismatch: the file has {got}, repomd.xml says {} (truncated or replaced; run `dnf makecache`)",
+            want.trim()
+        ))
+    }
+}
+
+/// Decompress by file suffix; plain `.xml` is read as is.
+fn decompress(path: &str, bytes: &[u8]) -> Result<String, String> {
+    let codec = path.rsplit('.').next().unwrap_or("");
+    let mut out = Vec::new();
+    let result: std::io::Result<u64> = match codec {
+        "xml" => return utf8(bytes.to_vec()),
+        "gz" => std::io::copy(
+            &mut flate2::read::MultiGzDecoder::new(bytes).take(MAX_XML + 1),
+            &mut out,
+        ),
+        "xz" => std::io::copy(
+            &mut lzma_rust2::XzReader::new(bytes, true).take(MAX_XML + 1),
+            &mut out,
+        ),
+        "bz2" => std::io::copy(
+            &mut bzip2::read::MultiBzDecoder::new(bytes).take(MAX_XML + 1),
+            &mut out,
+        ),
+        "zst" => match ruzstd::decoding::StreamingDecoder::new(bytes) {
+            Ok(d) => std::io::copy(&mut d.take(MAX_XML + 1), &mut out),
+            Err(e) => return Err(format!("cannot decompress zstd: {e}")),
+        },
+        "zck" => {
+            return Err(
+                "zchunk metadata is not read; set zchunk=False in /etc/dnf/dnf.conf and run `dnf makecache`"
+                    .to_string(),
+            )
+        }
+        other => return Err(format!("unknown compression .{other}")),
+    };
+    let n = result.map_err(|e| format!("cannot decompress {codec}: {e}"))?;
+    if n > MAX_XML {
+        return Err(format!("decompresses to more than {} MiB", MAX_XML >> 20));
+    }
+    utf8(out)
+}
+
+fn utf8(b: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(b).map_err(|e| format!("not UTF-8 text: {e}"))
+}
+
+/// One `<data>` entry of repomd.xml.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Data {
+    kind: String,
+    href: String,
+    checksum_type: String,
+    checksum: String,
+    timestamp: Option<i64>,
+}
+
+type XmlError = (Option<u32>, String);
+
+/// Line (1-based) of byte offset `pos`, counted incrementally from the last call.
+struct Lines<'a> {
+    text: &'a [u8],
+    pos: usize,
+    line: u32,
+}
+
+impl Lines<'_> {
+    fn at(&mut self, pos: u64) -> u32 {
+        let pos = usize::try_from(pos)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        if pos > self.pos {
+            let n = self.text[self.pos..pos]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            self.line = self
+                .line
+                .saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+            self.pos = pos;
+        }
+        self.line
+    }
+}
+
+fn xml_error(lines: &mut Lines<'_>, pos: u64, e: impl std::fmt::Display) -> XmlError {
+    (Some(lines.at(pos)), format!("malformed XML: {e}"))
+}
+
+fn attr(e: &BytesStart<'_>, name: &str) -> Result<Option<String>, String> {
+    for a in e.attributes() {
+        let a = a.map_err(|e| e.to_string())?;
+        if a.key.local_name().as_ref() == name {
+            return a
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map(|v| Some(v.into_owned()))
+                .map_err(|e| e.to_string());
+        }
+    }
+    Ok(None)
+}
+
+fn local(e: &BytesStart<'_>) -> String {
+    e.local_name().as_ref().to_string()
+}
+
+fn parse_repomd(text: &str) -> Result<Vec<Data>, XmlError> {
+    let mut r = quick_xml::Reader::from_str(text);
+    let mut lines = Lines {
+        text: text.as_bytes(),
+        pos: 0,
+        line: 1,
+    };
+    let mut out = Vec::new();
+    let mut cur: Option<Data> = None;
+    let mut field: Option<String> = None;
+    let mut saw_root = false;
+    let mut depth = 0usize;
+    loop {
+        let pos = r.buffer_position();
+        let ev = r.read_event().map_err(|e| xml_error(&mut lines, pos, e))?;
+        let err = |lines: &mut Lines<'_>, m: String| (Some(lines.at(pos)), m);
+        match ev {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                if matches!(ev, Event::Start(_)) {
+                    depth += 1;
+                }
+                let e = e.clone();
+                let name = local(&e);
+                match name.as_str() {
+                    "repomd" => saw_root = true,
+                    "data" => {
+                        cur = Some(Data {
+                            kind: attr(&e, "type")
+                                .map_err(|m| err(&mut lines, m))?
+                                .unwrap_or_default(),
+                            ..Data::default()
+                        })
+                    }
+                    "location" => {
+                        if let Some(d) = cur.as_mut() {
+                            d.href = attr(&e, "href")
+                                .map_err(|m| err(&mut lines, m))?
+                                .unwrap_or_default();
+                        }
+                    }
+                    "checksum" => {
+                        if let Some(d) = cur.as_mut() {
+                            d.checksum_type = attr(&e, "type")
+                                .map_err(|m| err(&mut lines, m))?
+                                .unwrap_or_default();
+                        }
+                    }
+                    _ => {}
+                }
+                field = Some(name);
+            }
+            Event::Text(t) => {
+                if let (Some(d), Some(f)) = (cur.as_mut(), field.as_deref()) {
+                    let t = t.xml10_content();
+                    match f {
+                        "checksum" => d.checksum.push_str(t.trim()),
+                        "timestamp" => d.timestamp = t.trim().parse().ok(),
+                        _ => {}
+                    }
+                }
+            }
+            Event::End(e) => {
+                depth = depth.saturating_sub(1);
+                if e.local_name().as_ref() == "data" {
+                    if let Some(d) = cur.take() {
+                        out.push(d);
+                    }
+                }
+                field = None;
+            }
+            Event::Eof if depth > 0 => {
+                return Err(err(
+                    &mut lines,
+                    "truncated: the file ends inside an open element".to_string(),
+                ))
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !saw_root {
+        return Err((None, "not a repomd.xml (no <repomd> element)".to_string()));
+    }
+    Ok(out)
+}
+
+/// The advisory being read.
+#[derive(Default)]
+struct Cur {
+    security: bool,
+    id: String,
+    severity: String,
+    line: u32,
+    packages: Vec<(String, String, String)>,
+}
+
+fn parse_updateinfo(text: &str, repo: usize, into: &mut UpdateInfo) -> Result<(), XmlError> {
+    let mut r = quick_xml::Reader::from_str(text);
+    let mut lines = Lines {
+        text: text.as_bytes(),
+        pos: 0,
+        line: 1,
+    };
+    let mut cur: Option<Cur> = None;
+    let mut field: Option<String> = None;
+    let mut saw_root = false;
+    let mut depth = 0usize;
+    loop {
+        let pos = r.buffer_position();
+        let ev = r.read_event().map_err(|e| xml_error(&mut lines, pos, e))?;
+        let err = |lines: &mut Lines<'_>, m: String| (Some(lines.at(pos)), m);
+        match ev {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let name = local(e);
+                match name.as_str() {
+                    "updates" if depth == 0 => saw_root = true,
+                    _ if depth == 0 => {
+                        return Err(err(
+                            &mut lines,
+                            format!(
+                                "not an updateinfo.xml: the root element is <{}>, not <updates>",
+                                name
+                            ),
+                        ))
+                    }
+                    "update" => {
+                        let kind = attr(e, "type").map_err(|m| err(&mut lines, m))?;
+                        cur = Some(Cur {
+                            security: kind.as_deref() == Some("security"),
+                            line: lines.at(pos),
+                            ..Cur::default()
+                        });
+                    }
+                    "package" => {
+                        if let Some(c) = cur.as_mut().filter(|c| c.security) {
+                            let get = |n: &str| attr(e, n);
+                            let name = get("name").map_err(|m| err(&mut lines, m))?;
+                            let version = get("version").map_err(|m| err(&mut lines, m))?;
+                            let release = get("release").map_err(|m| err(&mut lines, m))?;
+                            let epoch = get("epoch").map_err(|m| err(&mut lines, m))?;
+                            let arch = get("arch").map_err(|m| err(&mut lines, m))?;
+                            let (Some(name), Some(version), Some(release)) =
+                                (name, version, release)
+                            else {
+                                return Err(err(
+                                    &mut lines,
+                                    format!(
+                                        "advisory {}: <package> lacks name, version or release",
+                                        c.id
+                                    ),
+                                ));
+                            };
+                            let epoch = epoch.unwrap_or_default();
+                            let evr = match epoch.trim() {
+                                "" | "0" => format!("{version}-{release}"),
+                                e => format!("{e}:{version}-{release}"),
+                            };
+                            c.packages.push((name, arch.unwrap_or_default(), evr));
+                        }
+                    }
+                    _ => {}
+                }
+                field = Some(name);
+                if matches!(ev, Event::Start(_)) {
+                    depth += 1;
+                }
+            }
+            Event::Text(t) => {
+                if let (Some(c), Some(f)) = (cur.as_mut(), field.as_deref()) {
+                    let t = t.xml10_content();
+                    match f {
+                        "id" => c.id.push_str(t.trim()),
+                        "severity" => c.severity.push_str(t.trim()),
+                        _ => {}
+                    }
+                }
+            }
+            Event::End(e) => {
+                depth = depth.saturating_sub(1);
+                if e.local_name().as_ref() == "update" {
+                    if let Some(c) = cur.take() {
+                        if c.security {
+                            if c.id.is_empty() {
+                                return Err((
+                                    Some(c.line),
+                                    "security <update> without an <id>".to_string(),
+                                ));
+                            }
+                            let advisory = into.advisories.len();
+                            for (name, arch, evr) in c.packages {
+                                if arch == "src" || arch == "nosrc" {
+                                    continue;
+                                }
+                                into.fixed.entry(name).or_default().push(Fixed {
+                                    advisory,
+                                    arch,
+                                    evr,
+                                });
+                            }
+                            into.advisories.push(Advisory {
+                                id: c.id,
+                                severity: Severity::parse(&c.severity),
+                                severity_text: c.severity,
+                                repo,
+                                line: c.line,
+                            });
+                        }
+                    }
+                }
+                field = None;
+            }
+            Event::Eof if depth > 0 => {
+                return Err(err(
+                    &mut lines,
+                    "truncated: the file ends inside an open element".to_string(),
+                ))
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !saw_root {
+        return Err((
+            None,
+            "not an updateinfo.xml (no <updates> element)".to_string(),
+        ));
+    }
+    Ok(())
+}
