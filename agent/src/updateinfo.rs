@@ -145,23 +145,40 @@ fn is_dir(host: &Host, path: &str) -> bool {
     host.metadata(path).map(|m| m.is_dir()).unwrap_or(false)
 }
 
+/// Whether a host path exists: `Ok(false)` only when it is truly absent; a directory on
+/// the way that cannot be searched (permissions) is an error, never "absent".
+fn present(host: &Host, path: &str) -> Result<bool, DbError> {
+    match host.metadata(path) {
+        Ok(_) => Ok(true),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(DbError::new(path, None, format!("cannot read: {e}"))),
+    }
+}
+
 fn load(host: &Host) -> Result<UpdateInfo, DbError> {
     let mut out = UpdateInfo::default();
     // (repo id, repo dir, repomd path)
     let mut repos: Vec<(String, String, String)> = Vec::new();
     for cache in [DNF_CACHE, DNF5_CACHE] {
-        if !host.exists(cache) {
+        if !present(host, cache)? {
             continue;
         }
         out.caches.push(cache.to_string());
         for e in read_dir(host, cache)? {
             let repomd = format!("{}/repodata/repomd.xml", e.host_path);
-            if is_dir(host, &e.host_path) && host.exists(&repomd) {
+            if is_dir(host, &e.host_path) && present(host, &repomd)? {
                 repos.push((dnf_repo_id(&e.name), e.host_path.clone(), repomd));
             }
         }
     }
-    if host.exists(YUM_CACHE) {
+    if present(host, YUM_CACHE)? {
         out.caches.push(YUM_CACHE.to_string());
         for arch in read_dir(host, YUM_CACHE)? {
             if !is_dir(host, &arch.host_path) {
@@ -173,7 +190,7 @@ fn load(host: &Host) -> Result<UpdateInfo, DbError> {
                 }
                 for repo in read_dir(host, &rel.host_path)? {
                     let repomd = format!("{}/repomd.xml", repo.host_path);
-                    if host.exists(&repomd) {
+                    if is_dir(host, &repo.host_path) && present(host, &repomd)? {
                         repos.push((repo.name.clone(), repo.host_path.clone(), repomd));
                     }
                 }
@@ -610,4 +627,99 @@ fn parse_updateinfo(text: &str, repo: usize, into: &mut UpdateInfo) -> Result<()
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(xml: &str) -> Result<UpdateInfo, XmlError> {
+        let mut u = UpdateInfo::default();
+        parse_updateinfo(xml, 0, &mut u).map(|_| u)
+    }
+
+    #[test]
+    fn old_fedora_shape_without_epoch_or_severity_on_one_line() {
+        // Fedora 8-era files: one line, no epoch attribute, no <severity>, src packages.
+        let u = parse(
+            "<?xml version=\"1.0\" ?><updates><update status=\"stable\" type=\"security\" version=\"1.4\">\
+             <id>FEDORA-2008-0001</id><title>a &amp; b</title><references/><pkglist><collection short=\"F8\">\
+             <name>Fedora 8</name><package arch=\"noarch\" name=\"x-release\" release=\"6\" version=\"8\">\
+             <filename>x.rpm</filename></package><package arch=\"src\" name=\"x-release\" release=\"6\" version=\"8\"/>\
+             </collection></pkglist></update><update type=\"enhancement\"><id>E</id><pkglist><collection>\
+             <package name=\"y\" version=\"1\" release=\"1\" arch=\"noarch\"/></collection></pkglist></update></updates>",
+        )
+        .unwrap();
+        assert_eq!(u.advisories.len(), 1);
+        assert_eq!(u.advisories[0].id, "FEDORA-2008-0001");
+        assert_eq!(u.advisories[0].severity, None);
+        assert_eq!(u.advisories[0].line, 1);
+        assert_eq!(
+            u.fixed["x-release"],
+            vec![Fixed {
+                advisory: 0,
+                arch: "noarch".into(),
+                evr: "8-6".into()
+            }]
+        );
+        assert!(!u.fixed.contains_key("y"));
+    }
+
+    #[test]
+    fn epochs_lines_and_errors() {
+        let u = parse(
+            "<updates>\n <update type=\"security\">\n  <id>RHSA-1</id><severity>Urgent</severity>\n  <pkglist><collection>\
+             <package name=\"a\" epoch=\"2\" version=\"1\" release=\"1\" arch=\"x86_64\"/></collection></pkglist>\n </update>\n</updates>\n",
+        )
+        .unwrap();
+        assert_eq!(u.advisories[0].line, 2);
+        assert_eq!(u.advisories[0].severity, Some(Severity::Critical));
+        assert_eq!(u.fixed["a"][0].evr, "2:1-1");
+        // Truncated, mismatched, wrong root, package without a version: errors with a line.
+        for (bad, want) in [
+            ("<updates>\n<update type=\"security\"><id>X</id>", "truncated"),
+            ("<updates>\n<update></updat></updates>", "malformed XML"),
+            ("<repomd/>", "not an updateinfo.xml"),
+            ("", "no <updates> element"),
+            (
+                "<updates><update type=\"security\"><id>X</id><pkglist><collection><package name=\"a\" release=\"1\"/>",
+                "lacks name, version or release",
+            ),
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.1.contains(want), "{bad}: {e:?}");
+        }
+        assert_eq!(
+            parse("<updates>\n<update></updat></updates>")
+                .unwrap_err()
+                .0,
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn codecs_and_checksums() {
+        use std::io::Write;
+        let xml = b"<updates/>\n";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(xml).unwrap();
+        let gz = gz.finish().unwrap();
+        assert_eq!(decompress("/x/u.xml.gz", &gz).unwrap(), "<updates/>\n");
+        assert!(decompress("/x/u.xml.gz", &gz[..gz.len() / 2]).is_err());
+        assert!(decompress("/x/u.xml.xz", b"not xz").is_err());
+        assert!(decompress("/x/u.xml.zst", b"not zstd").is_err());
+        assert!(decompress("/x/u.xml.bz2", b"not bzip2").is_err());
+        assert!(decompress("/x/u.xml.lz", b"")
+            .unwrap_err()
+            .contains("unknown compression"));
+        let sha256 = "e9f35a4ba11fcbf41c2b6c2c2fbb8a1df4e9ba2f2d6b4b8bdbb7cf7e0bd1e6a4";
+        assert!(verify_checksum(xml, "sha256", sha256)
+            .unwrap_err()
+            .contains("mismatch"));
+        assert!(verify_checksum(xml, "md5", "00")
+            .unwrap_err()
+            .contains("md5"));
+        assert_eq!(dnf_repo_id("baseos-3f1c2a9b8d7e6f50"), "baseos");
+        assert_eq!(dnf_repo_id("my-repo"), "my-repo");
+    }
 }
