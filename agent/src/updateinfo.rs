@@ -27,7 +27,7 @@ use crate::host::Host;
 use crate::pkgdb::DbError;
 use quick_xml::events::{BytesStart, Event};
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::rc::Rc;
 
 /// Where dnf 4 keeps its metadata cache.
@@ -232,7 +232,6 @@ fn load(host: &Host) -> Result<UpdateInfo, DbError> {
             .map_err(|e| DbError::new(&path, None, e.source.to_string()))?;
         verify_checksum(&bytes, &ui.checksum_type, &ui.checksum)
             .map_err(|r| DbError::new(&path, None, r))?;
-        let xml = decompress(&path, &bytes).map_err(|r| DbError::new(&path, None, r))?;
         let repo = out.repos.len();
         out.repos.push(Repo {
             id,
@@ -240,7 +239,9 @@ fn load(host: &Host) -> Result<UpdateInfo, DbError> {
             updateinfo: path.clone(),
             timestamp: ui.timestamp,
         });
-        parse_updateinfo(&xml, repo, &mut out).map_err(|(line, r)| DbError::new(&path, line, r))?;
+        let reader = decoder(&path, &bytes).map_err(|r| DbError::new(&path, None, r))?;
+        parse_updateinfo(reader, repo, &mut out)
+            .map_err(|(line, r)| DbError::new(&path, line, r))?;
     }
     Ok(out)
 }
@@ -299,28 +300,20 @@ fn verify_checksum(bytes: &[u8], kind: &str, want: &str) -> Result<(), String> {
     }
 }
 
-/// Decompress by file suffix; plain `.xml` is read as is.
-fn decompress(path: &str, bytes: &[u8]) -> Result<String, String> {
-    let codec = path.rsplit('.').next().unwrap_or("");
-    let mut out = Vec::new();
-    let result: std::io::Result<u64> = match codec {
-        "xml" => return utf8(bytes.to_vec()),
-        "gz" => std::io::copy(
-            &mut flate2::read::MultiGzDecoder::new(bytes).take(MAX_XML + 1),
-            &mut out,
+/// A streaming decoder chosen by file suffix (plain `.xml` is read as is): updateinfo is
+/// parsed as it is decompressed, so the decompressed text (tens of MiB for RHEL 9
+/// AppStream) is never held in memory.
+fn decoder<'a>(path: &str, bytes: &'a [u8]) -> Result<Counting<Box<dyn Read + 'a>>, String> {
+    let codec = path.rsplit('.').next().unwrap_or("").to_string();
+    let inner: Box<dyn Read + 'a> = match codec.as_str() {
+        "xml" => Box::new(bytes),
+        "gz" => Box::new(flate2::read::MultiGzDecoder::new(bytes)),
+        "xz" => Box::new(lzma_rust2::XzReader::new(bytes, true)),
+        "bz2" => Box::new(bzip2::read::MultiBzDecoder::new(bytes)),
+        "zst" => Box::new(
+            ruzstd::decoding::StreamingDecoder::new(bytes)
+                .map_err(|e| format!("cannot decompress zst: {e}"))?,
         ),
-        "xz" => std::io::copy(
-            &mut lzma_rust2::XzReader::new(bytes, true).take(MAX_XML + 1),
-            &mut out,
-        ),
-        "bz2" => std::io::copy(
-            &mut bzip2::read::MultiBzDecoder::new(bytes).take(MAX_XML + 1),
-            &mut out,
-        ),
-        "zst" => match ruzstd::decoding::StreamingDecoder::new(bytes) {
-            Ok(d) => std::io::copy(&mut d.take(MAX_XML + 1), &mut out),
-            Err(e) => return Err(format!("cannot decompress zstd: {e}")),
-        },
         "zck" => {
             return Err(
                 "zchunk metadata is not read; set zchunk=False in /etc/dnf/dnf.conf and run `dnf makecache`"
@@ -329,15 +322,75 @@ fn decompress(path: &str, bytes: &[u8]) -> Result<String, String> {
         }
         other => return Err(format!("unknown compression .{other}")),
     };
-    let n = result.map_err(|e| format!("cannot decompress {codec}: {e}"))?;
-    if n > MAX_XML {
-        return Err(format!("decompresses to more than {} MiB", MAX_XML >> 20));
-    }
-    utf8(out)
+    Ok(Counting {
+        inner: std::io::BufReader::with_capacity(64 * 1024, inner),
+        codec,
+        newlines: 0,
+        total: 0,
+    })
 }
 
-fn utf8(b: Vec<u8>) -> Result<String, String> {
-    String::from_utf8(b).map_err(|e| format!("not UTF-8 text: {e}"))
+/// A buffered reader that counts the newlines and bytes consumed (quick-xml consumes exactly
+/// the bytes of each event, so the count before an event gives its line), refuses more than
+/// [`MAX_XML`] bytes and names the codec when the decoder fails.
+struct Counting<R> {
+    inner: std::io::BufReader<R>,
+    codec: String,
+    newlines: u64,
+    total: u64,
+}
+
+impl<R: Read> Counting<R> {
+    fn line(&self) -> u32 {
+        u32::try_from(self.newlines + 1).unwrap_or(u32::MAX)
+    }
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = {
+            let buf = self.fill_buf()?;
+            let n = buf.len().min(out.len());
+            out[..n].copy_from_slice(&buf[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: Read> BufRead for Counting<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.total > MAX_XML {
+            return Err(std::io::Error::other(format!(
+                "decompresses to more than {} MiB",
+                MAX_XML >> 20
+            )));
+        }
+        let codec = &self.codec;
+        self.inner
+            .fill_buf()
+            .map_err(|e| std::io::Error::other(format!("cannot decompress {codec}: {e}")))
+    }
+
+    fn consume(&mut self, n: usize) {
+        if let Ok(buf) = self.inner.fill_buf() {
+            let n = n.min(buf.len());
+            self.newlines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        }
+        self.total += n as u64;
+        self.inner.consume(n);
+    }
+}
+
+/// Decompress a whole file (tests).
+#[cfg(test)]
+fn decompress(path: &str, bytes: &[u8]) -> Result<String, String> {
+    let mut out = String::new();
+    decoder(path, bytes)?
+        .read_to_string(&mut out)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 /// One `<data>` entry of repomd.xml.
@@ -495,21 +548,27 @@ struct Cur {
     packages: Vec<(String, String, String)>,
 }
 
-fn parse_updateinfo(text: &str, repo: usize, into: &mut UpdateInfo) -> Result<(), XmlError> {
-    let mut r = quick_xml::Reader::from_str(text);
-    let mut lines = Lines {
-        text: text.as_bytes(),
-        pos: 0,
-        line: 1,
-    };
+fn parse_updateinfo<R: Read>(
+    input: Counting<R>,
+    repo: usize,
+    into: &mut UpdateInfo,
+) -> Result<(), XmlError> {
+    let mut r = quick_xml::Reader::from_reader(input);
+    let mut buf = Vec::new();
+    let mut lines = ();
     let mut cur: Option<Cur> = None;
     let mut field: Option<String> = None;
     let mut saw_root = false;
     let mut depth = 0usize;
     loop {
-        let pos = r.buffer_position();
-        let ev = r.read_event().map_err(|e| xml_error(&mut lines, pos, e))?;
-        let err = |lines: &mut Lines<'_>, m: String| (Some(lines.at(pos)), m);
+        buf.clear();
+        let at = r.get_ref().line();
+        let ev = r.read_event_into(&mut buf).map_err(|e| match e {
+            // The decoder's own error (corrupt stream, size limit), already worded.
+            quick_xml::Error::Io(io) => (None, io.to_string()),
+            e => (Some(at), format!("malformed XML: {e}")),
+        })?;
+        let err = |_: &mut (), m: String| (Some(at), m);
         match ev {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let name = local(e);
@@ -528,7 +587,7 @@ fn parse_updateinfo(text: &str, repo: usize, into: &mut UpdateInfo) -> Result<()
                         let kind = attr(e, "type").map_err(|m| err(&mut lines, m))?;
                         cur = Some(Cur {
                             security: kind.as_deref() == Some("security"),
-                            line: lines.at(pos),
+                            line: at,
                             ..Cur::default()
                         });
                     }
@@ -635,7 +694,7 @@ mod tests {
 
     fn parse(xml: &str) -> Result<UpdateInfo, XmlError> {
         let mut u = UpdateInfo::default();
-        parse_updateinfo(xml, 0, &mut u).map(|_| u)
+        parse_updateinfo(decoder("/u.xml", xml.as_bytes()).unwrap(), 0, &mut u).map(|_| u)
     }
 
     #[test]

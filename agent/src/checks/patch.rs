@@ -70,7 +70,8 @@ pub enum Params {
         #[serde(default = "default_list_limit")]
         list_limit: usize,
         /// When set, security lists whose `Date:` is older than this many days are an error
-        /// (the answer would be stale). Default: not checked, the date is only reported.
+        /// (the answer would be stale); on RPM hosts, any repository whose updateinfo
+        /// (repomd `<timestamp>`) is older. Default: not checked, the date is only reported.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_index_age_days: Option<u32>,
         /// RPM hosts: advisories rated below this (`low`, `moderate`, `important`,
