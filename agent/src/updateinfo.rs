@@ -202,8 +202,14 @@ fn load(host: &Host) -> Result<UpdateInfo, DbError> {
             .read_to_string(&repomd)
             .map_err(|e| DbError::new(&repomd, None, e.source.to_string()))?;
         let data = parse_repomd(&text).map_err(|(line, r)| DbError::new(&repomd, line, r))?;
-        let Some(ui) = data.iter().find(|d| d.kind == "updateinfo") else {
-            if let Some(zck) = data.iter().find(|d| d.kind == "updateinfo_zck") {
+        let ui = data.iter().find(|d| d.kind == "updateinfo");
+        let located = ui.and_then(|d| locate(host, &dir, &d.href));
+        let (Some(ui), Some(path)) = (ui, located) else {
+            // Fedora's dnf (zchunk on by default) caches only `updateinfo_zck`.
+            if let Some(zck) = data
+                .iter()
+                .find(|d| d.kind == "updateinfo_zck" && locate(host, &dir, &d.href).is_some())
+            {
                 return Err(DbError::new(
                     &repomd,
                     None,
@@ -214,19 +220,25 @@ fn load(host: &Host) -> Result<UpdateInfo, DbError> {
                     ),
                 ));
             }
-            out.without_updateinfo.push(repomd);
-            continue;
+            match ui {
+                None => {
+                    out.without_updateinfo.push(repomd);
+                    continue;
+                }
+                Some(ui) => {
+                    return Err(DbError::new(
+                        &repomd,
+                        None,
+                        format!(
+                            "names updateinfo {} but the file is not in the cache ({dir}); run \
+                             `dnf makecache` (and check that optional_metadata_types in \
+                             /etc/dnf/dnf.conf does not leave updateinfo out)",
+                            ui.href
+                        ),
+                    ))
+                }
+            }
         };
-        let path = locate(host, &dir, &ui.href).ok_or_else(|| {
-            DbError::new(
-                &repomd,
-                None,
-                format!(
-                    "names updateinfo {} but the file is not in the cache ({dir}); run `dnf makecache`",
-                    ui.href
-                ),
-            )
-        })?;
         let bytes = host
             .read_bytes(&path)
             .map_err(|e| DbError::new(&path, None, e.source.to_string()))?;

@@ -1284,6 +1284,31 @@ mod tests {
         let o = run_rpm("{aspect: security_updates}", "rpm_badxml");
         assert!(o.message.contains("malformed XML"), "{}", o.message);
         assert!(o.evidence[0].line.is_some(), "{o:?}");
+        // repomd.xml names an updateinfo file that the cache does not hold.
+        let d = rpm_case("rpm_current");
+        let repodata = d
+            .path()
+            .join("var/cache/dnf/baseos-3f1c2a9b8d7e6f50/repodata");
+        for e in std::fs::read_dir(&repodata).unwrap() {
+            let e = e.unwrap();
+            if e.file_name()
+                .to_string_lossy()
+                .ends_with("-updateinfo.xml.gz")
+            {
+                std::fs::remove_file(e.path()).unwrap();
+            }
+        }
+        let o = run_on(
+            "{aspect: security_updates}",
+            d.path().into(),
+            date!(2026 - 11 - 22),
+        );
+        assert_eq!(o.status, Status::Error, "{o:?}");
+        assert!(
+            o.message.contains("but the file is not in the cache"),
+            "{}",
+            o.message
+        );
     }
 
     #[test]
