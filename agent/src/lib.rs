@@ -15,4 +15,5 @@ pub mod report;
 pub mod scan;
 #[doc(hidden)]
 pub mod testutil;
+pub mod updateinfo;
 pub mod vuln;

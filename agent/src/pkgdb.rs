@@ -67,7 +67,7 @@ pub struct DbError {
 }
 
 impl DbError {
-    fn new(path: &str, line: Option<u32>, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(path: &str, line: Option<u32>, reason: impl Into<String>) -> Self {
         DbError {
             path: path.to_string(),
             line,
@@ -1697,39 +1697,7 @@ mod tests {
             };
             pairs.push((a, b));
         }
-        // One rpm process, one lua call that compares every pair with rpm.vercmp on the
-        // full EVR (split the way rpm splits it: epoch, version, release).
-        let mut lua = String::from("%{lua: ");
-        lua.push_str(
-            "local function evr(s) local e, rest = s:match('^(%d+):(.*)$') if not e then e = '0' rest = s end \
-             local v, r = rest:match('^([^-]*)-(.*)$') return e, v, r end ",
-        );
-        lua.push_str("local pairs_ = {");
-        for (a, b) in &pairs {
-            lua.push_str(&format!("{{'{a}','{b}'}},"));
-        }
-        lua.push_str(
-            "} local res = {} for _, p in ipairs(pairs_) do \
-             local ea, va, ra = evr(p[1]) local eb, vb, rb = evr(p[2]) \
-             local c = rpm.vercmp(ea, eb) if c == 0 then c = rpm.vercmp(va, vb) end \
-             if c == 0 then c = rpm.vercmp(ra, rb) end res[#res + 1] = tostring(c) end \
-             print(table.concat(res, ' '))}",
-        );
-        let out = std::process::Command::new("rpm")
-            .args(["--eval", &lua])
-            .output()
-            .unwrap();
-        // rpm's lua `print` does not end lines: one print of space-separated results.
-        let answers: Vec<i32> = String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .map(|w| w.parse().unwrap())
-            .collect();
-        assert_eq!(
-            answers.len(),
-            pairs.len(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let answers = crate::testutil::rpm_vercmp(&pairs);
         for ((a, b), ans) in pairs.iter().zip(&answers) {
             assert_eq!(
                 compare_rpm(a, b),

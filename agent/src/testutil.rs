@@ -88,3 +88,43 @@ pub fn sibling_bin(name: &str) -> PathBuf {
         ),
     }
 }
+
+/// Compare each `[epoch:]version-release` pair with rpm's own `rpm.vercmp` (Debian package
+/// `rpm`): -1, 0 or 1 per pair. One rpm process, one lua call that compares every pair on
+/// the full EVR, split the way rpm splits it (epoch, version, release). Callers check
+/// [`tool_available`]`("rpm")` first. Panics (a test failure) when rpm cannot answer.
+#[allow(clippy::expect_used)]
+pub fn rpm_vercmp(pairs: &[(String, String)]) -> Vec<i32> {
+    let mut lua = String::from("%{lua: ");
+    lua.push_str(
+        "local function evr(s) local e, rest = s:match('^(%d+):(.*)$') if not e then e = '0' rest = s end \
+         local v, r = rest:match('^([^-]*)-(.*)$') return e, v, r end ",
+    );
+    lua.push_str("local pairs_ = {");
+    for (a, b) in pairs {
+        lua.push_str(&format!("{{'{a}','{b}'}},"));
+    }
+    lua.push_str(
+        "} local res = {} for _, p in ipairs(pairs_) do \
+         local ea, va, ra = evr(p[1]) local eb, vb, rb = evr(p[2]) \
+         local c = rpm.vercmp(ea, eb) if c == 0 then c = rpm.vercmp(va, vb) end \
+         if c == 0 then c = rpm.vercmp(ra, rb) end res[#res + 1] = tostring(c) end \
+         print(table.concat(res, ' '))}",
+    );
+    let out = std::process::Command::new("rpm")
+        .args(["--eval", &lua])
+        .output()
+        .expect("run rpm");
+    // rpm's lua `print` does not end lines: one print of space-separated results.
+    let answers: Vec<i32> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(|w| w.parse().expect("rpm.vercmp answer"))
+        .collect();
+    assert_eq!(
+        answers.len(),
+        pairs.len(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    answers
+}

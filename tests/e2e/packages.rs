@@ -1,7 +1,7 @@
 //! End-to-end tests: packages and patch currency (`package` and `patch` check types) with the
 //! real binary, on the hardened and weak Debian 12 hosts and the RHEL 9 host (sqlite rpmdb).
 
-use crate::util::{materialize, result, scan_json};
+use crate::util::{copy_tree, fixture, materialize, result, scan_json};
 
 /// Every rule of policies/baseline/packages.yaml and patch.yaml.
 const RULES: &[&str] = &[
@@ -195,8 +195,10 @@ fn rhel_host_reads_the_rpm_database_and_writes_nothing() {
         status(&report, "pkg.openssh_cve_2024_6387_debian12"),
         "not_applicable"
     );
-    assert_eq!(status(&report, "patch.security_updates"), "not_applicable");
-    assert!(message(&report, "patch.security_updates").contains("RPM security-update metadata"));
+    // Pending advisories from the cached dnf updateinfo (gz, xz and zst).
+    assert_eq!(status(&report, "patch.security_updates"), "fail");
+    assert!(message(&report, "patch.security_updates")
+        .starts_with("5 installed packages have a pending security advisory: aide "));
     assert_eq!(status(&report, "patch.os_supported"), "pass");
     let m = message(&report, "patch.reboot_required");
     assert!(
@@ -221,4 +223,96 @@ fn berkeley_db_rpm_host_is_an_error_not_a_pass() {
         r["message"].as_str().unwrap().contains("Berkeley DB"),
         "{r}"
     );
+}
+
+/// The RHEL 9 host with its dnf cache replaced by a fixture's (tests/fixtures/patch/rpm_*,
+/// made by make-rpm-updateinfo.py); the rpmdb stays the host's.
+fn rhel_with_cache(case: &str) -> tempfile::TempDir {
+    let root = materialize("rhel");
+    std::fs::remove_dir_all(root.path().join("var/cache/dnf")).unwrap();
+    let cache = fixture(&format!("patch/{case}/var/cache"));
+    if cache.exists() {
+        copy_tree(&cache, &root.path().join("var/cache"));
+    }
+    root
+}
+
+#[test]
+fn rhel_security_advisories_from_the_dnf_cache() {
+    // Fail: pending advisories, each named, with the dnf command that installs them all.
+    let root = materialize("rhel");
+    let (code, report) = scan_json(root.path(), &["--rule", "patch.security_updates"]);
+    assert_eq!(code, 1);
+    let r = result(&report, "patch.security_updates");
+    assert_eq!(r["status"], "fail", "{r}");
+    let m = r["message"].as_str().unwrap();
+    for want in [
+        "sudo 1.9.5p2-10.el9_3 → 1.9.5p2-10.el9_5 (RHSA-2025:1101, Important)",
+        "tzdata 2024a-1.el9 → 2025a-1.el9 (RHSA-2025:0500, Low)",
+        "generated 2026-11-20",
+        "fix: dnf upgrade --advisory FEDORA-EPEL-2025-1a2b3c4d5e --advisory RHSA-2025:0210 \
+         --advisory RHSA-2025:0400 --advisory RHSA-2025:0500 --advisory RHSA-2025:1101",
+    ] {
+        assert!(m.contains(want), "{want}: {m}");
+    }
+    assert!(!m.contains("kernel-core"), "{m}");
+    let ev = r["evidence"].as_array().unwrap();
+    assert_eq!(ev.len(), 5);
+    assert!(ev[0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("-updateinfo.xml.zst"));
+    assert!(ev[0]["line"].is_u64(), "{r}");
+    assert_eq!(
+        ev[0]["expected"],
+        ">= 0.16-101.el9 (FEDORA-EPEL-2025-1a2b3c4d5e)"
+    );
+
+    // Pass: everything installed is at or above the fixed builds.
+    let root = rhel_with_cache("rpm_current");
+    let (code, report) = scan_json(root.path(), &["--rule", "patch.security_updates"]);
+    let r = result(&report, "patch.security_updates");
+    assert_eq!(r["status"], "pass", "{r}");
+    assert_eq!(code, 0);
+
+    // Errors, never a pass: corrupt file, checksum mismatch, no cache.
+    for (case, want) in [
+        ("rpm_corrupt", "cannot decompress xz"),
+        ("rpm_checksum", "sha256 checksum mismatch"),
+        (
+            "rpm_nocache",
+            "no dnf/yum repository metadata cached (run `dnf makecache`)",
+        ),
+    ] {
+        let root = rhel_with_cache(case);
+        let (code, report) = scan_json(root.path(), &["--rule", "patch.security_updates"]);
+        let r = result(&report, "patch.security_updates");
+        assert_eq!(r["status"], "error", "{case}: {r}");
+        assert!(r["message"].as_str().unwrap().contains(want), "{case}: {r}");
+        assert_eq!(code, 1, "{case}");
+    }
+}
+
+#[test]
+fn rhel_unreadable_dnf_cache_is_an_error() {
+    // The cache root, or one repository's directory in it: an error, never a repository
+    // silently left out.
+    use std::os::unix::fs::PermissionsExt;
+    for locked in [
+        "var/cache/dnf",
+        "var/cache/dnf/rhel-9-for-x86_64-baseos-rpms-3f1c2a9b8d7e6f50",
+    ] {
+        let root = materialize("rhel");
+        std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let dir = root.path().join(locked);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let (_, report) =
+            crate::util::scan_json_unprivileged(root.path(), &["--rule", "patch.security_updates"]);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let r = result(&report, "patch.security_updates");
+        assert_eq!(r["status"], "error", "{locked}: {r}");
+        let m = r["message"].as_str().unwrap();
+        assert!(m.contains(&format!("/{locked}")), "{m}");
+        assert!(m.contains("ermission denied"), "{m}");
+    }
 }

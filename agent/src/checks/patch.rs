@@ -11,8 +11,21 @@
 //!   compressed with gzip or lz4 (`Acquire::GzipIndexes`, Docker's Debian images) are read;
 //!   lists kept only as xz, zstd or bzip2 are an `error` saying so. The message gives the
 //!   lists' `Date:` (from the suite's `InRelease`/`Release`): the answer is only as fresh as
-//!   the lists. With `max_index_age_days`, older lists are an `error`. On RPM hosts this
-//!   aspect is `not_applicable`: reading dnf's updateinfo metadata is not implemented.
+//!   the lists. With `max_index_age_days`, older lists are an `error`.
+//! - `security_updates` (RPM family: RHEL/Alma/Rocky 7–9, Fedora): reads the security
+//!   advisories (`updateinfo`) of the repository metadata dnf/yum cached under
+//!   `/var/cache/dnf`, `/var/cache/libdnf5` or `/var/cache/yum` (see [`crate::updateinfo`];
+//!   nothing is downloaded, dnf is never run). An advisory of type `security` is pending when
+//!   an installed package has its name and architecture (or either side is `noarch`) and no
+//!   installed package of that name and architecture is at or above the advisory's EVR (rpm
+//!   ordering, [`pkgdb::compare_rpm`]; so an older kernel beside the fixed one does not
+//!   count, as in `dnf updateinfo list`). `min_advisory_severity` ignores advisories rated
+//!   below it (an advisory without a known severity always counts). No cached repository
+//!   metadata → `error` ("run `dnf makecache`"), never a pass; a checksum mismatch against
+//!   repomd.xml, a corrupt or truncated file, or zchunk-only metadata → `error` naming the
+//!   file. With `max_index_age_days`, any repository whose updateinfo (repomd `<timestamp>`)
+//!   is older is an `error`. The fix is `dnf upgrade --advisory …` naming every pending
+//!   advisory. Modular advisories are not filtered by the enabled module streams.
 //! - `reboot_required`: fails when `/var/run/reboot-required` (or `/run/reboot-required`) is
 //!   present — its `.pkgs` companion names the packages that asked — or when the running
 //!   kernel (`/proc/sys/kernel/osrelease`) is older than the newest installed kernel package
@@ -36,6 +49,7 @@ use crate::checks::Outcome;
 use crate::host::Host;
 use crate::pkgdb::{self, DbKind, Package, PackageDb};
 use crate::report::Evidence;
+use crate::updateinfo;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::rc::Rc;
@@ -56,9 +70,15 @@ pub enum Params {
         #[serde(default = "default_list_limit")]
         list_limit: usize,
         /// When set, security lists whose `Date:` is older than this many days are an error
-        /// (the answer would be stale). Default: not checked, the date is only reported.
+        /// (the answer would be stale); on RPM hosts, any repository whose updateinfo
+        /// (repomd `<timestamp>`) is older. Default: not checked, the date is only reported.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_index_age_days: Option<u32>,
+        /// RPM hosts: advisories rated below this (`low`, `moderate`, `important`,
+        /// `critical`) are not counted; an advisory without a known severity always counts.
+        /// Default: every security advisory counts (as every -security update does on Debian).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_advisory_severity: Option<crate::updateinfo::Severity>,
     },
     /// No reboot is pending (flag file, or a newer kernel installed than running).
     RebootRequired {},
@@ -85,7 +105,14 @@ pub fn evaluate_on(params: &Params, host: &Host, today: Date) -> Outcome {
         Params::SecurityUpdates {
             list_limit,
             max_index_age_days,
-        } => security_updates(host, *list_limit, *max_index_age_days, today),
+            min_advisory_severity,
+        } => security_updates(
+            host,
+            *list_limit,
+            *max_index_age_days,
+            *min_advisory_severity,
+            today,
+        ),
         Params::RebootRequired {} => reboot_required(host),
         Params::OsSupported { allow_extended } => os_supported(host, *allow_extended, today),
     }
@@ -104,7 +131,13 @@ fn parse_date(s: &str) -> Option<Date> {
 // security_updates
 // ---------------------------------------------------------------------------------------
 
-fn security_updates(host: &Host, limit: usize, max_age: Option<u32>, today: Date) -> Outcome {
+fn security_updates(
+    host: &Host,
+    limit: usize,
+    max_age: Option<u32>,
+    min_severity: Option<updateinfo::Severity>,
+    today: Date,
+) -> Outcome {
     let db = pkgdb::installed(host);
     let db = match &*db {
         Err(e) => return db_error(e),
@@ -116,12 +149,7 @@ fn security_updates(host: &Host, limit: usize, max_age: Option<u32>, today: Date
             ))
         }
         Ok(Some(db)) if db.kind == DbKind::Rpm => {
-            return Outcome::not_applicable(format!(
-            "pending security updates are judged on Debian-family hosts only: hardline does not \
-                 read RPM security-update metadata (dnf updateinfo); this host uses {} — run \
-                 `dnf updateinfo list --security` there",
-            db.path
-        ))
+            return rpm_security_updates(host, db, limit, max_age, min_severity, today)
         }
         Ok(Some(db)) => db,
     };
@@ -269,6 +297,243 @@ fn security_updates(host: &Host, limit: usize, max_age: Option<u32>, today: Date
             ))
             .expected(format!(">= {}", c.version))
     }))
+}
+
+/// `YYYY-MM-DD` of a Unix timestamp.
+fn unix_date(ts: i64) -> Option<Date> {
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .map(|t| t.date())
+}
+
+fn rpm_security_updates(
+    host: &Host,
+    db: &PackageDb,
+    limit: usize,
+    max_age: Option<u32>,
+    min_severity: Option<updateinfo::Severity>,
+    today: Date,
+) -> Outcome {
+    let info = updateinfo::security_advisories(host);
+    let info = match &*info {
+        Err(e) => {
+            return Outcome::error(format!("cannot read the dnf/yum repository metadata: {e}"))
+                .with(Evidence::at(e.path.clone(), e.line).observed(e.reason.clone()))
+        }
+        Ok(i) => i,
+    };
+    if info.repos.is_empty() {
+        let (msg, observed) = if info.without_updateinfo.is_empty() {
+            (
+                format!(
+                    "no dnf/yum repository metadata cached (run `dnf makecache`): no repomd.xml under {}, {} or {}; \
+                     pending security advisories cannot be judged",
+                    updateinfo::DNF_CACHE,
+                    updateinfo::DNF5_CACHE,
+                    updateinfo::YUM_CACHE
+                ),
+                "no cached repository metadata".to_string(),
+            )
+        } else {
+            (
+                format!(
+                    "none of the {} cached repositories publishes updateinfo (security advisories): {}; \
+                     pending security advisories cannot be judged (enable the vendor's repositories and run `dnf makecache`)",
+                    info.without_updateinfo.len(),
+                    info.without_updateinfo.join(", ")
+                ),
+                "repomd.xml without updateinfo".to_string(),
+            )
+        };
+        let at = info
+            .without_updateinfo
+            .first()
+            .cloned()
+            .unwrap_or_else(|| updateinfo::DNF_CACHE.to_string());
+        return Outcome::error(msg).with(
+            Evidence::at(at, None)
+                .observed(observed)
+                .expected("cached updateinfo of the vendor's repositories"),
+        );
+    }
+
+    let dates: Vec<Option<Date>> = info
+        .repos
+        .iter()
+        .map(|r| r.timestamp.and_then(unix_date))
+        .collect();
+    if let Some(max) = max_age {
+        for (r, d) in info.repos.iter().zip(&dates) {
+            let Some(date) = d else {
+                return Outcome::error(format!(
+                    "cannot tell how old the updateinfo of repository {} is (no <timestamp> in {}); run `dnf makecache`",
+                    r.id, r.repomd
+                ))
+                .with(Evidence::at(r.repomd.clone(), None).observed("no timestamp"));
+            };
+            let age = (today - *date).whole_days();
+            if age > i64::from(max) {
+                return Outcome::error(format!(
+                    "the updateinfo of repository {} is {age} days old (generated {date}, limit {max} days): \
+                     pending security advisories cannot be judged from it; run `dnf makecache`",
+                    r.id
+                ))
+                .with(
+                    Evidence::at(r.updateinfo.clone(), None)
+                        .observed(format!("generated {date}"))
+                        .expected(format!("at most {max} days old")),
+                );
+            }
+        }
+    }
+    let known: Vec<Date> = dates.iter().flatten().copied().collect();
+    let dated = match (known.iter().min(), known.iter().max()) {
+        (Some(a), Some(b)) if a == b => format!("updateinfo of {} generated {a}", repos_n(info)),
+        (Some(a), Some(b)) => format!("updateinfo of {} generated {a} to {b}", repos_n(info)),
+        _ => format!("updateinfo of {} of unknown date", repos_n(info)),
+    };
+
+    // (installed package, fixed version, advisory index)
+    let mut pending: Vec<(&Package, &updateinfo::Fixed)> = Vec::new();
+    let arch_ok = |a: &str, b: &str| a == b || a == "noarch" || b == "noarch";
+    let mut names: Vec<&str> = db
+        .packages
+        .iter()
+        .filter(|p| p.is_installed())
+        .map(|p| p.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        let Some(fixes) = info.fixed.get(name) else {
+            continue;
+        };
+        let installed: Vec<&Package> = db.named(name).filter(|p| p.is_installed()).collect();
+        for f in fixes {
+            let adv = &info.advisories[f.advisory];
+            if let (Some(min), Some(sev)) = (min_severity, adv.severity) {
+                if sev < min {
+                    continue;
+                }
+            }
+            let same: Vec<&&Package> = installed
+                .iter()
+                .filter(|p| arch_ok(&p.arch, &f.arch))
+                .collect();
+            if same.is_empty()
+                || same
+                    .iter()
+                    .any(|p| pkgdb::compare_rpm(&p.version, &f.evr) != Ordering::Less)
+            {
+                continue;
+            }
+            // The newest installed one, for the message.
+            let Some(p) = same
+                .iter()
+                .max_by(|a, b| pkgdb::compare_rpm(&a.version, &b.version))
+            else {
+                continue;
+            };
+            pending.push((p, f));
+        }
+    }
+    // One line per (package, arch): the advisory with the highest fixed EVR, listing all ids.
+    let mut grouped: Vec<(&Package, &updateinfo::Fixed, Vec<&str>)> = Vec::new();
+    for (p, f) in &pending {
+        let id = info.advisories[f.advisory].id.as_str();
+        match grouped
+            .iter_mut()
+            .find(|(q, _, _)| q.name == p.name && q.arch == p.arch)
+        {
+            Some(g) => {
+                if pkgdb::compare_rpm(&f.evr, &g.1.evr) == Ordering::Greater {
+                    g.1 = f;
+                }
+                if !g.2.contains(&id) {
+                    g.2.push(id);
+                }
+            }
+            None => grouped.push((p, f, vec![id])),
+        }
+    }
+    let n_adv = info.advisories.len();
+    if grouped.is_empty() {
+        let filter = min_severity
+            .map(|s| format!(" rated {s:?} or higher").to_lowercase())
+            .unwrap_or_default();
+        return Outcome::pass(format!(
+            "no installed package is older than the fix of a security advisory{filter} ({n_adv} security advisor{} in the {dated})",
+            if n_adv == 1 { "y" } else { "ies" }
+        ))
+        .with(
+            Evidence::at(info.repos[0].updateinfo.clone(), None)
+                .observed("0 packages with a pending security advisory")
+                .expected("0"),
+        );
+    }
+    let shown: Vec<String> = grouped
+        .iter()
+        .take(limit)
+        .map(|(p, f, ids)| {
+            let sev = &info.advisories[f.advisory].severity_text;
+            let sev = if sev.is_empty() {
+                String::new()
+            } else {
+                format!(", {sev}")
+            };
+            format!(
+                "{} {} → {} ({}{sev})",
+                p.name,
+                p.version,
+                f.evr,
+                ids.join(", ")
+            )
+        })
+        .collect();
+    let more = grouped.len().saturating_sub(limit);
+    let more = if more > 0 {
+        format!(", and {more} more")
+    } else {
+        String::new()
+    };
+    let mut ids: Vec<&str> = pending
+        .iter()
+        .map(|(_, f)| info.advisories[f.advisory].id.as_str())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let fix: Vec<String> = ids.iter().map(|i| format!("--advisory {i}")).collect();
+    Outcome::fail(format!(
+        "{} installed package{} {} a pending security advisory: {}{more} ({dated}); expected none; \
+         fix: dnf upgrade {}",
+        grouped.len(),
+        if grouped.len() == 1 { "" } else { "s" },
+        if grouped.len() == 1 { "has" } else { "have" },
+        shown.join(", "),
+        fix.join(" ")
+    ))
+    .with_all(grouped.iter().take(limit).map(|(p, f, ids)| {
+        let adv = &info.advisories[f.advisory];
+        Evidence::at(info.repos[adv.repo].updateinfo.clone(), Some(adv.line))
+            .observed(format!(
+                "{} {} ({}) installed ({})",
+                p.name,
+                p.version,
+                p.arch,
+                db.location(p)
+            ))
+            .expected(format!(">= {} ({})", f.evr, ids.join(", ")))
+    }))
+}
+
+fn repos_n(info: &updateinfo::UpdateInfo) -> String {
+    let n = info.repos.len();
+    let ids: Vec<&str> = info.repos.iter().map(|r| r.id.as_str()).collect();
+    format!(
+        "{n} repositor{} ({})",
+        if n == 1 { "y" } else { "ies" },
+        ids.join(", ")
+    )
 }
 
 fn candidate_error(index: &pkgdb::AptIndex, c: &pkgdb::Candidate, e: &str) -> Outcome {
@@ -839,17 +1104,284 @@ mod tests {
             host_fixture("rhel"),
             date!(2026 - 11 - 22),
         );
-        assert_eq!(o.status, Status::NotApplicable, "{o:?}");
-        assert!(
-            o.message
-                .contains("does not read RPM security-update metadata"),
-            "{}",
-            o.message
-        );
+        assert_eq!(o.status, Status::Fail, "{o:?}");
         let o = run("{aspect: security_updates}", "package/no_os");
         assert_eq!(o.status, Status::NotApplicable, "{o:?}");
         let o = run("{aspect: security_updates}", "pkgdb/dpkg_malformed");
         assert_eq!(o.status, Status::Error, "{o:?}");
+    }
+
+    /// A fixture's dnf/yum cache on top of the RHEL 9 host's rpmdb (kept once, in tests/hosts).
+    fn rpm_case(case: &str) -> tempfile::TempDir {
+        fn copy(src: &std::path::Path, dst: &std::path::Path) {
+            std::fs::create_dir_all(dst).unwrap();
+            for e in std::fs::read_dir(src).unwrap() {
+                let e = e.unwrap();
+                if e.file_type().unwrap().is_dir() {
+                    copy(&e.path(), &dst.join(e.file_name()));
+                } else {
+                    std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+                }
+            }
+        }
+        let d = tempfile::tempdir().unwrap();
+        copy(&fixture(&format!("patch/{case}")), d.path());
+        copy(
+            &host_fixture("rhel/var/lib/rpm"),
+            &d.path().join("var/lib/rpm"),
+        );
+        d
+    }
+
+    fn run_rpm(yaml: &str, case: &str) -> Outcome {
+        let d = rpm_case(case);
+        run_on(yaml, d.path().into(), date!(2026 - 11 - 22))
+    }
+
+    const RHEL_FIX: &str =
+        "fix: dnf upgrade --advisory FEDORA-EPEL-2025-1a2b3c4d5e --advisory RHSA-2025:0210 \
+         --advisory RHSA-2025:0400 --advisory RHSA-2025:0500 --advisory RHSA-2025:1101";
+
+    #[test]
+    fn rpm_security_advisories_pending_from_gz_xz_and_zst_updateinfo() {
+        let o = run_on(
+            "{aspect: security_updates}",
+            host_fixture("rhel"),
+            date!(2026 - 11 - 22),
+        );
+        assert_eq!(o.status, Status::Fail, "{o:?}");
+        assert_eq!(
+            o.message,
+            format!(
+                "5 installed packages have a pending security advisory: \
+                 aide 0.16-100.el9 → 0.16-101.el9 (FEDORA-EPEL-2025-1a2b3c4d5e, Medium), \
+                 rsyslog 8.2310.0-4.el9 → 8.2310.0-4.el9_5.1 (RHSA-2025:0210, Moderate), \
+                 sudo 1.9.5p2-10.el9_3 → 1.9.5p2-10.el9_5 (RHSA-2025:1101, Important), \
+                 telnet-server 1:0.17-85.el9 → 1:0.17-85.el9_5 (RHSA-2025:0400, Low), \
+                 tzdata 2024a-1.el9 → 2025a-1.el9 (RHSA-2025:0500, Low) \
+                 (updateinfo of 3 repositories (epel, rhel-9-for-x86_64-appstream-rpms, \
+                 rhel-9-for-x86_64-baseos-rpms) generated 2026-11-20); expected none; {RHEL_FIX}"
+            )
+        );
+        // Not counted: openssh-server and kernel-core at the fixed build (an older kernel
+        // beside the newest does not count), a bugfix advisory, another architecture, an
+        // older version under a lower epoch, a package that is not installed.
+        for absent in [
+            "openssh",
+            "kernel",
+            "bash",
+            "audit",
+            "RHSA-2023:0001",
+            "nginx",
+        ] {
+            assert!(!o.message.contains(absent), "{absent}: {}", o.message);
+        }
+        let e = &o.evidence[2];
+        assert!(
+            e.path.as_deref().unwrap().starts_with(
+                "/var/cache/dnf/rhel-9-for-x86_64-baseos-rpms-3f1c2a9b8d7e6f50/repodata/"
+            ) && e.path.as_deref().unwrap().ends_with("-updateinfo.xml.gz"),
+            "{e:?}"
+        );
+        assert!(e.line.is_some());
+        assert!(
+            e.observed.as_deref().unwrap().starts_with(
+                "sudo 1.9.5p2-10.el9_3 (x86_64) installed (/var/lib/rpm/rpmdb.sqlite header "
+            ),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.expected.as_deref(),
+            Some(">= 1.9.5p2-10.el9_5 (RHSA-2025:1101)")
+        );
+        // The bound limits the list, not the count nor the fix.
+        let o = run_on(
+            "{aspect: security_updates, list_limit: 1}",
+            host_fixture("rhel"),
+            date!(2026 - 11 - 22),
+        );
+        assert!(o.message.contains(", and 4 more"), "{}", o.message);
+        assert!(o.message.ends_with(RHEL_FIX), "{}", o.message);
+        assert_eq!(o.evidence.len(), 1);
+        // A severity floor drops the advisories rated below it.
+        let o = run_on(
+            "{aspect: security_updates, min_advisory_severity: important}",
+            host_fixture("rhel"),
+            date!(2026 - 11 - 22),
+        );
+        assert_eq!(o.status, Status::Fail, "{o:?}");
+        assert!(
+            o.message
+                .starts_with("1 installed package has a pending security advisory: sudo "),
+            "{}",
+            o.message
+        );
+        assert!(
+            o.message
+                .ends_with("fix: dnf upgrade --advisory RHSA-2025:1101"),
+            "{}",
+            o.message
+        );
+    }
+
+    #[test]
+    fn rpm_security_advisories_all_fixed_is_a_pass() {
+        let o = run_rpm("{aspect: security_updates}", "rpm_current");
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        assert_eq!(
+            o.message,
+            "no installed package is older than the fix of a security advisory (6 security advisories \
+             in the updateinfo of 2 repositories (appstream, baseos) generated 2026-11-20)"
+        );
+    }
+
+    #[test]
+    fn rpm_yum_cache_with_bzip2() {
+        let o = run_rpm("{aspect: security_updates}", "rpm_yum");
+        assert_eq!(o.status, Status::Fail, "{o:?}");
+        assert!(
+            o.message
+                .starts_with("3 installed packages have a pending security advisory: rsyslog "),
+            "{}",
+            o.message
+        );
+        assert!(
+            o.evidence[0]
+                .path
+                .as_deref()
+                .unwrap()
+                .starts_with("/var/cache/yum/x86_64/7/updates/"),
+            "{:?}",
+            o.evidence
+        );
+    }
+
+    #[test]
+    fn rpm_metadata_problems_are_errors_never_a_pass() {
+        let cases = [
+            (
+                "rpm_nocache",
+                "no dnf/yum repository metadata cached (run `dnf makecache`)",
+            ),
+            (
+                "rpm_noupdateinfo",
+                "none of the 1 cached repositories publishes updateinfo",
+            ),
+            ("rpm_corrupt", "-updateinfo.xml.xz: cannot decompress xz: "),
+            (
+                "rpm_checksum",
+                "-updateinfo.xml.gz: sha256 checksum mismatch: the file has ",
+            ),
+            ("rpm_badxml", "-updateinfo.xml.zst:"),
+            ("rpm_zck", "cached only as zchunk"),
+        ];
+        for (case, want) in cases {
+            let o = run_rpm("{aspect: security_updates}", case);
+            assert_eq!(o.status, Status::Error, "{case}: {o:?}");
+            assert!(o.message.contains(want), "{case}: {}", o.message);
+            assert!(o.evidence[0].path.is_some(), "{case}: {o:?}");
+        }
+        let o = run_rpm("{aspect: security_updates}", "rpm_badxml");
+        assert!(o.message.contains("malformed XML"), "{}", o.message);
+        assert!(o.evidence[0].line.is_some(), "{o:?}");
+        // repomd.xml names an updateinfo file that the cache does not hold.
+        let d = rpm_case("rpm_current");
+        let repodata = d
+            .path()
+            .join("var/cache/dnf/baseos-3f1c2a9b8d7e6f50/repodata");
+        for e in std::fs::read_dir(&repodata).unwrap() {
+            let e = e.unwrap();
+            if e.file_name()
+                .to_string_lossy()
+                .ends_with("-updateinfo.xml.gz")
+            {
+                std::fs::remove_file(e.path()).unwrap();
+            }
+        }
+        let o = run_on(
+            "{aspect: security_updates}",
+            d.path().into(),
+            date!(2026 - 11 - 22),
+        );
+        assert_eq!(o.status, Status::Error, "{o:?}");
+        assert!(
+            o.message.contains("but the file is not in the cache"),
+            "{}",
+            o.message
+        );
+    }
+
+    #[test]
+    fn rpm_updateinfo_age() {
+        let p = "{aspect: security_updates, max_index_age_days: 7}";
+        let o = run_on(p, host_fixture("rhel"), date!(2026 - 11 - 27));
+        assert_eq!(o.status, Status::Fail, "{o:?}");
+        let o = run_on(p, host_fixture("rhel"), date!(2026 - 12 - 20));
+        assert_eq!(o.status, Status::Error, "{o:?}");
+        assert!(
+            o.message.starts_with(
+                "the updateinfo of repository epel is 30 days old (generated 2026-11-20, limit 7 days)"
+            ),
+            "{}",
+            o.message
+        );
+    }
+
+    #[test]
+    fn rpm_unreadable_cache_dir_is_an_error() {
+        let d = rpm_case("rpm_current");
+        let dir = d.path().join("var/cache/dnf");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let readable = std::fs::read_dir(&dir).is_ok(); // root reads it anyway
+        let o = run_on(
+            "{aspect: security_updates}",
+            d.path().into(),
+            date!(2026 - 11 - 22),
+        );
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        if readable {
+            eprintln!("skipping: running as root, the directory stays readable");
+            return;
+        }
+        assert_eq!(o.status, Status::Error, "{o:?}");
+        assert!(o.message.contains("/var/cache/dnf"), "{}", o.message);
+    }
+
+    #[test]
+    fn rpm_fixture_decisions_agree_with_rpm_vercmp() {
+        // Every (installed, fixed) pair the fixture advisories produce, decided by
+        // compare_rpm and by rpm's own rpm.vercmp.
+        if !crate::testutil::tool_available("rpm") {
+            return;
+        }
+        let host = Host::new(host_fixture("rhel"));
+        let db = pkgdb::installed(&host);
+        let db = (*db).as_ref().unwrap().as_ref().unwrap();
+        let info = updateinfo::security_advisories(&host);
+        let info = (*info).as_ref().unwrap();
+        let mut pairs = Vec::new();
+        for p in &db.packages {
+            for f in info.fixed.get(&p.name).into_iter().flatten() {
+                let full = |v: &str| {
+                    if v.contains(':') {
+                        v.to_string()
+                    } else {
+                        format!("0:{v}")
+                    }
+                };
+                pairs.push((full(&p.version), full(&f.evr)));
+            }
+        }
+        assert!(pairs.len() >= 9, "{pairs:?}");
+        let answers = crate::testutil::rpm_vercmp(&pairs);
+        for ((a, b), ans) in pairs.iter().zip(&answers) {
+            assert_eq!(
+                pkgdb::compare_rpm(a, b),
+                ans.cmp(&0),
+                "rpm.vercmp says {a} vs {b} = {ans}"
+            );
+        }
     }
 
     // ---- reboot_required ----
@@ -1117,7 +1649,8 @@ mod tests {
             params("{aspect: security_updates}"),
             Params::SecurityUpdates {
                 list_limit: 20,
-                max_index_age_days: None
+                max_index_age_days: None,
+                min_advisory_severity: None
             }
         ));
     }
