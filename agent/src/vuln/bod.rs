@@ -1,6 +1,5 @@
 //! CISA BOD 26-04 remediation timelines (Table 1), as data: `policies/data/bod_26_04.yaml`
-//! is embedded at build time and parsed once. The table's header says which cells are
-//! reported and which inferred; while `verified: false`, every clock carries
+//! is embedded at build time and parsed once. Each row says where it came from; while a table says `verified: false`, every clock carries
 //! `table_verified: false` and every output says so.
 
 use serde::Deserialize;
@@ -79,6 +78,8 @@ enum Basis {
     Reported,
     Inferred,
     Directive,
+    /// Transcribed from CERT/CC's SSVC decision table `cisa:DT_BOD2604:1.0.0`.
+    CertCc,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -92,6 +93,10 @@ struct Row {
     forensic_triage: bool,
     #[allow(dead_code)]
     basis: Basis,
+    /// The row number in the source table, when it has one.
+    #[serde(default)]
+    #[allow(dead_code)]
+    row: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -223,35 +228,73 @@ impl Table {
 mod tests {
     use super::*;
 
+    /// CERT/CC's `cisa:DT_BOD2604:1.0.0` as published (github.com/CERTCC/SSVC,
+    /// data/csv/cisa/cisa_bod_26_04_1_0_0.csv): row, In KEV, Asset Exposure (publicly
+    /// exposed), Automatable, Technical Impact, outcome.
+    const CERT_CC_DT_BOD2604: &str = "\
+row,In KEV v1.0.0 (cisa),Asset Exposure v1.0.0 (cisa),Automatable v2.0.0,Technical Impact v1.0.0,CISA BOD 26-04 Remediation Timelines v1.0.0 (cisa)
+0,no,no,no,partial,fix on system upgrade
+1,yes,no,no,partial,14 days
+2,no,yes,no,partial,60 days
+3,no,no,yes,partial,60 days
+4,no,no,no,total,fix on system upgrade
+5,yes,yes,no,partial,14 days
+6,yes,no,yes,partial,14 days
+7,no,yes,yes,partial,14 days
+8,yes,no,no,total,14 days
+9,no,yes,no,total,14 days
+10,no,no,yes,total,60 days
+11,yes,yes,yes,partial,3 days
+12,yes,yes,no,total,3 days & forensic investigation
+13,yes,no,yes,total,3 days & forensic investigation
+14,no,yes,yes,total,3 days
+15,yes,yes,yes,total,3 days & forensic investigation
+";
+
     #[test]
-    fn builtin_table_has_all_sixteen_and_says_it_is_unverified() {
+    fn builtin_table_is_cert_cc_dt_bod2604_cell_for_cell() {
         let t = Table::builtin().unwrap();
-        assert!(
-            !t.verified,
-            "the table has not been checked against the directive"
-        );
-        let worst = Facts {
-            public: true,
-            kev: true,
-            automatable: Some(true),
-            total_impact: Some(true),
-        };
-        let (d, assumed) = t.decide(worst);
-        assert_eq!(d.band, Band::Days3);
-        assert!(d.forensic_triage);
-        assert!(assumed.is_empty());
-        let least = Facts {
-            public: false,
-            kev: false,
-            automatable: Some(false),
-            total_impact: Some(false),
-        };
-        assert_eq!(t.decide(least).0.band, Band::NextUpgrade);
-        let triage = t.rows.iter().filter(|r| r.forensic_triage).count();
-        assert_eq!(
-            triage, 3,
-            "the directive requires forensic triage in three rows"
-        );
+        assert!(t.verified);
+        let mut seen = 0;
+        for line in CERT_CC_DT_BOD2604.lines().skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            let yes = |s: &str| match s {
+                "yes" => true,
+                "no" => false,
+                other => panic!("{other}"),
+            };
+            let facts = Facts {
+                kev: yes(f[1]),
+                public: yes(f[2]),
+                automatable: Some(yes(f[3])),
+                total_impact: Some(f[4] == "total"),
+            };
+            let want = match f[5] {
+                "fix on system upgrade" => (Band::NextUpgrade, false),
+                "60 days" => (Band::Days60, false),
+                "14 days" => (Band::Days14, false),
+                "3 days" => (Band::Days3, false),
+                "3 days & forensic investigation" => (Band::Days3, true),
+                other => panic!("unknown outcome {other}"),
+            };
+            let (d, assumed) = t.decide(facts);
+            assert!(assumed.is_empty());
+            assert_eq!(
+                (d.band, d.forensic_triage),
+                want,
+                "CERT/CC row {}: {facts:?}",
+                f[0]
+            );
+            let row = t
+                .rows
+                .iter()
+                .find(|r| r.row == Some(f[0].parse().unwrap()))
+                .expect("the file names the CERT/CC row");
+            assert_eq!((row.band, row.forensic_triage), want, "row {}", f[0]);
+            seen += 1;
+        }
+        assert_eq!(seen, 16);
+        assert_eq!(t.rows.iter().filter(|r| r.forensic_triage).count(), 3);
     }
 
     #[test]
