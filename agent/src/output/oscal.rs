@@ -479,7 +479,7 @@ fn document<'p>(report: &Report, docs: &dyn Fn(&str) -> Option<RuleDoc<'p>>) -> 
         );
         if !v.bod_26_04.table_verified {
             statement
-                .push_str("; the remediation table is not verified against the directive's text");
+                .push_str("; the remediation table (CERT/CC's cisa:DT_BOD2604:1.0.0) is not verified against the directive's own text");
         }
         risk.insert("statement".into(), json!(markup(&statement)));
         insert_props(&mut risk, vprops);

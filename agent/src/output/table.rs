@@ -302,7 +302,7 @@ fn vulnerabilities(report: &Report, p: &Painter, out: &mut String) {
     if !feeds.bod_26_04_table_verified {
         out.push_str(&p.paint(
             Style::Yellow,
-            "  BOD 26-04 remediation table not verified against the directive's text: due dates are provisional (policies/data/bod_26_04.yaml)",
+            "  BOD 26-04 remediation table from CERT/CC's cisa:DT_BOD2604:1.0.0, not verified against the directive's own text: due dates are provisional (policies/data/bod_26_04.yaml)",
         ));
         out.push('\n');
     }
