@@ -72,6 +72,7 @@
 //! ```
 
 mod algos;
+mod args;
 mod glob;
 mod keywords;
 mod lexer;
