@@ -58,6 +58,8 @@ pub struct Line<'a> {
     pub args: &'a [String],
     /// `getservbyname(name, "tcp")`.
     pub service: &'a dyn Fn(&str) -> bool,
+    /// `getaddrinfo(host)` succeeds (sshd resolves every ListenAddress at start-up).
+    pub resolves: &'a dyn Fn(&str) -> bool,
     /// Subsystem names defined so far.
     pub subsystems: &'a mut Vec<String>,
 }
@@ -131,6 +133,11 @@ fn ipqos_valid(s: &str) -> bool {
         return true;
     }
     // strtol(s, &ep, 0) over the whole string, 0..=255.
+    let (neg, s) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
     let (radix, digits) = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         (16, h)
     } else if s.len() > 1 && s.starts_with('0') {
@@ -141,10 +148,11 @@ fn ipqos_valid(s: &str) -> bool {
     !digits.is_empty()
         && digits.chars().all(|c| c.is_digit(radix))
         && i64::from_str_radix(&digits[..digits.len().min(16)], radix)
-            .is_ok_and(|v| (0..=255).contains(&v))
+            .is_ok_and(|v| (0..=255).contains(&if neg { -v } else { v }))
 }
 
-/// `hpdelim()`: host and the port part (None when absent); Err on bad syntax.
+/// `hpdelim()`: host and the port part (None when absent); Err on bad syntax
+/// (9.2's `hpdelim` takes only `:` after the host; a `/` is an error).
 fn hpdelim(s: &str) -> Result<(String, Option<String>), ()> {
     let idx = if s.starts_with('[') {
         match s.find(']') {
@@ -157,7 +165,7 @@ fn hpdelim(s: &str) -> Result<(String, Option<String>), ()> {
     let host = s[..idx].trim_start_matches('[').trim_end_matches(']');
     match s.as_bytes().get(idx) {
         None => Ok((host.to_string(), None)),
-        Some(b':' | b'/') => Ok((host.to_string(), Some(s[idx + 1..].to_string()))),
+        Some(b':') => Ok((host.to_string(), Some(s[idx + 1..].to_string()))),
         _ => Err(()),
     }
 }
@@ -214,8 +222,10 @@ pub fn check(arg: Arg, l: &mut Line) -> Result<Effects, String> {
         Arg::ListenAddress => {
             let a = first.ok_or_else(|| "missing address".to_string())?;
             let bare_v6 = !a.contains('[') && a.matches(':').count() >= 2;
+            let mut host = a.clone();
             if !bare_v6 {
-                let (_, port) = hpdelim(a).map_err(|()| "bad address:port usage".to_string())?;
+                let (h, port) = hpdelim(a).map_err(|()| "bad address:port usage".to_string())?;
+                host = h;
                 if let Some(p) = port {
                     if !a2port(&p, l.service) {
                         return Err("bad port number".to_string());
@@ -228,6 +238,11 @@ pub fn check(arg: Arg, l: &mut Line) -> Result<Effects, String> {
                 }
                 // valid_rdomain() is false on this platform.
                 return Err("bad routing domain".to_string());
+            }
+            if !(l.resolves)(&host) {
+                return Err(format!(
+                    "bad addr or host: {host} (Name or service not known)"
+                ));
             }
             1
         }
@@ -462,6 +477,7 @@ mod tests {
                 rest: line,
                 args: &args,
                 service: &service,
+                resolves: &|h: &str| h.parse::<std::net::IpAddr>().is_ok(),
                 subsystems: &mut subs,
             },
         )
@@ -490,6 +506,9 @@ mod tests {
         bad(Arg::ListenAddress, "10.0.0.1:");
         bad(Arg::ListenAddress, "[::1]x");
         bad(Arg::ListenAddress, "10.0.0.1 rdomain");
+        bad(Arg::ListenAddress, "10.0.0.1/8");
+        bad(Arg::ListenAddress, "no-such-host");
+        ok(Arg::IpQos, "+4");
         ok(Arg::Facility, "local7");
         bad(Arg::Facility, "LOCAL9");
         ok(Arg::RekeyLimit, "1.5G 1h");

@@ -347,6 +347,7 @@ impl Parser<'_> {
                 let Some(kw) = row.kw else {
                     let services = self.services();
                     let service = |name: &str| services.iter().any(|s| s == name);
+                    let resolves = |h: &str| resolves(h);
                     let fx = args::check(
                         row.arg,
                         &mut args::Line {
@@ -354,6 +355,7 @@ impl Parser<'_> {
                             rest,
                             args: &args,
                             service: &service,
+                            resolves: &resolves,
                             subsystems: &mut self.cfg.post.subsystems,
                         },
                     )?;
@@ -430,6 +432,18 @@ impl Parser<'_> {
         }
         Ok(())
     }
+}
+
+/// `getaddrinfo()` as sshd calls it for a ListenAddress: IP literals and `*` need no
+/// lookup; a name is resolved on this machine (sshd would resolve it the same way).
+fn resolves(host: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    host == "*"
+        || host.is_empty()
+        || host.parse::<std::net::IpAddr>().is_ok()
+        || (host, 0)
+            .to_socket_addrs()
+            .is_ok_and(|mut a| a.next().is_some())
 }
 
 /// An error on the current line, or one from an included file (reported where it is).
