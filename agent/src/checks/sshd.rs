@@ -56,7 +56,12 @@
 //! **Errors, never a pass.** An unreadable file, NUL bytes, an unknown keyword, a bad
 //! value, unbalanced quotes, a directive not allowed inside a Match block, a malformed
 //! Match line, an include loop: anything that makes sshd refuse to start gives `error`
-//! with `path:line` and the reason (the same configuration `sshd -t` rejects).
+//! with `path:line` and the reason (the same configuration `sshd -t` rejects). That
+//! includes bad arguments to keywords no rule reads (`Port abc`, `SyslogFacility
+//! LOCAL9`, `RekeyLimit lots`, a second `Subsystem sftp`, an unresolvable
+//! `ListenAddress`, ...): every keyword's arguments are checked the way sshd 9.2 does
+//! (`keywords::Arg`, `args.rs`), and so are sshd's post-read checks
+//! (`AuthorizedKeysCommand` without a user, unsatisfiable `AuthenticationMethods`).
 //!
 //! **Symbolic links** are followed inside the scan root (`Host`), for the main file, for
 //! included files and for directories a glob walks through.
@@ -72,6 +77,7 @@
 //! ```
 
 mod algos;
+mod args;
 mod glob;
 mod keywords;
 mod lexer;

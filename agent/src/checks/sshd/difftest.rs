@@ -571,3 +571,223 @@ fn differential_against_sshd_t() {
         "too many invalid configurations to be a useful test"
     );
 }
+
+/// Arguments tried on every keyword: valid and invalid forms of every argument kind
+/// sshd 9.2 has (flags, multistate words, integers, times, ports, addresses, sizes,
+/// facilities, method lists, subsystems, DSCP values, masks, permit specs, timeouts,
+/// hashes, environment, commands, algorithm lists), plus missing and extra arguments.
+const ARG_POOL: &[&str] = &[
+    "yes",
+    "no",
+    "YES",
+    "maybe",
+    "yes no",
+    "\"\"",
+    "0",
+    "1",
+    "22",
+    "+4",
+    "-1",
+    "x",
+    "3x",
+    "2147483648",
+    "30",
+    "1h30m",
+    "2w",
+    "5x",
+    "none",
+    "NONE",
+    "none x",
+    "any",
+    "any x",
+    "default",
+    "1G 1h",
+    "1.5G none",
+    "1G none x",
+    "1G 5x",
+    "lots",
+    "10",
+    "ssh",
+    "abc",
+    "65536",
+    "[::1]:22",
+    "[::1]x",
+    "::1",
+    "10.0.0.1:2222",
+    "10.0.0.1:",
+    "10.0.0.1/8",
+    "10.0.0.1 rdomain x",
+    "10.0.0.1 foo",
+    "local7",
+    "LOCAL9",
+    "AUTH",
+    "publickey,password",
+    "publickey,foo",
+    "publickey,,password",
+    "any publickey",
+    "hostbased",
+    "sftp /usr/lib/openssh/sftp-server",
+    "sftp",
+    "af11 cs1",
+    "af11 cs1 ef",
+    "0x10",
+    "256",
+    "0777",
+    "0777x",
+    "9",
+    "24:64",
+    "24:x",
+    "33",
+    "32:129",
+    "host:80",
+    "host:*",
+    "host",
+    "80 host:22",
+    "session=5m",
+    "session=5m none",
+    "=5",
+    "x=5q",
+    "md5",
+    "sha256",
+    "md4",
+    "inet6",
+    "ipv6",
+    "u@10.0.0.0/8",
+    "u@10.0.0.1/8",
+    "A=B",
+    "A",
+    "/bin/true",
+    "bin/true",
+    "/bin/true %u %k",
+    "a b",
+    "10:30:60",
+    "5:200:10",
+    "aes128-ctr",
+    "+aes128-cbc",
+    "-*cbc",
+    "bogus-algorithm",
+    "ssh-ed25519",
+    "hmac-sha2-256",
+    "curve25519-sha256",
+    "INFO",
+    "LOUD",
+    "point-to-point",
+    "Yes",
+    "prohibit-password",
+    "delayed",
+    "local",
+    "clientspecified",
+    "shosts-only",
+    "touch-required",
+    "gss-gex-sha1-",
+    "+gss-gex-sha1-",
+    "LANG LC_*",
+    "u1 !u2",
+    "/etc/issue.net # comment",
+];
+
+/// Multi-line cases that depend on more than one line.
+const MULTI_LINE: &[&str] = &[
+    "Subsystem sftp /usr/lib/openssh/sftp-server\nSubsystem sftp /bin/true\n",
+    "Subsystem sftp /usr/lib/openssh/sftp-server\nSubsystem other /bin/true\n",
+    "AuthorizedKeysCommand /bin/true\nAuthorizedKeysCommandUser nobody\n",
+    "AuthorizedKeysCommandUser nobody\nAuthorizedKeysCommand /bin/true\n",
+    "AuthorizedPrincipalsCommand /bin/true\n",
+    "AuthenticationMethods hostbased\nHostbasedAuthentication yes\n",
+    "AuthenticationMethods password\nPasswordAuthentication no\n",
+    "AuthenticationMethods password publickey\nPasswordAuthentication no\n",
+    "PasswordAuthentication no\nMatch User x\nAuthenticationMethods password\n",
+    "Match User x\nPort 22\n",
+    "Match User x\nRekeyLimit lots\n",
+    "Match User x\nX11DisplayOffset -1\n",
+    "Match all\nAuthenticationMethods gssapi-with-mic\n",
+];
+
+/// Cases where hardline is known to disagree with sshd (each one a false error, never
+/// a false pass): Debian's sshd accepts GSSAPI key-exchange names in KexAlgorithms,
+/// which the algorithm model does not know.
+const KNOWN_DIFFERENCES: &[&str] = &["kexalgorithms +gss-gex-sha1-\n"];
+
+fn sshd_accepts(file: &Path, hostkey: &Path) -> (bool, String) {
+    let out = Command::new(SSHD)
+        .arg("-t")
+        .arg("-f")
+        .arg(file)
+        .arg("-h")
+        .arg(hostkey)
+        .output()
+        .expect("run sshd -t");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every keyword in the table with every argument of [`ARG_POOL`], at top level and
+/// inside a `Match` block: hardline refuses exactly what `sshd -t -f` refuses.
+/// `SSHD_ARGS_VERBOSE` prints each case.
+#[test]
+fn every_keyword_argument_against_sshd_t() {
+    if !tool_available(SSHD) {
+        return;
+    }
+    std::fs::create_dir_all("/run/sshd").ok();
+    let tmp = tempfile::tempdir().unwrap();
+    let hostkey = tmp.path().join("hk");
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", ""])
+        .arg("-f")
+        .arg(&hostkey)
+        .status()
+        .expect("ssh-keygen");
+    assert!(st.success());
+    let host = Host::new("/");
+    let file = tmp.path().join("t.conf");
+    let mut texts: Vec<String> = MULTI_LINE.iter().map(|s| s.to_string()).collect();
+    for row in super::keywords::KEYWORDS {
+        if row.name == "include" || row.name == "match" {
+            continue;
+        }
+        for arg in ARG_POOL {
+            texts.push(format!("{} {arg}\n", row.name));
+            texts.push(format!("Match User nobody\n{} {arg}\n", row.name));
+        }
+    }
+    let (mut agree, mut refused, mut known) = (0, 0, 0);
+    let mut mismatches = Vec::new();
+    for text in &texts {
+        std::fs::write(&file, text).unwrap();
+        let (theirs, why) = sshd_accepts(&file, &hostkey);
+        let ours = parser::parse(&host, file.to_str().unwrap());
+        let ours_ok = matches!(ours, Parsed::Ok(_));
+        if std::env::var_os("SSHD_ARGS_VERBOSE").is_some() {
+            eprintln!("{text:?}: sshd {theirs}, ours {ours_ok}");
+        }
+        if KNOWN_DIFFERENCES.contains(&text.as_str()) {
+            known += 1;
+            continue;
+        }
+        if ours_ok == theirs {
+            agree += 1;
+            refused += usize::from(!theirs);
+        } else {
+            mismatches.push(format!(
+                "{text:?}: sshd {} ({}), we say {ours:?}",
+                if theirs { "accepts" } else { "refuses" },
+                why.trim()
+            ));
+        }
+    }
+    eprintln!(
+        "sshd argument differential: {} cases, {agree} agree ({refused} refused by both), {known} known differences, {} differ",
+        texts.len(),
+        mismatches.len()
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} cases differ:\n{}",
+        mismatches.len(),
+        texts.len(),
+        mismatches.join("\n")
+    );
+}

@@ -311,6 +311,80 @@ impl Kw {
     }
 }
 
+/// How sshd 9.2 checks the arguments of a keyword this module does not model
+/// (`process_server_config_line_depth`). A violation makes sshd refuse the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arg {
+    /// A modelled keyword: [`Kw::kind`] says how it is parsed.
+    Modelled,
+    /// Deprecated / unsupported / ignored: logged, every argument consumed.
+    Ignored,
+    /// sshd cannot set it on this platform (`RDomain` on Linux): always fatal.
+    Unsupported,
+    /// `yes` / `no` (case-insensitive).
+    Flag,
+    /// `inet`, `inet6`, `any`.
+    AddressFamily,
+    /// One non-empty argument (file name, user, socket, directory).
+    Single,
+    /// `atoi_err()`: 0..=INT_MAX.
+    Int,
+    /// `a2port()`: 1..=65535 or a service name.
+    Port,
+    /// `host[:port]`, `[v6]:port` or a bare IPv6 address, then optional `rdomain NAME`.
+    ListenAddress,
+    /// A syslog facility name.
+    Facility,
+    /// Non-empty arguments; `none` only alone.
+    LogVerbose,
+    /// `none`, `touch-required`, `verify-required`.
+    PubkeyAuthOptions,
+    /// GSSAPI key-exchange names (no `+`/`-`/`^`).
+    GssKex,
+    /// `SIZE|default [TIME|none]`.
+    RekeyLimit,
+    /// Patterns; `user@address` needs a valid address list.
+    Users,
+    /// Non-empty patterns.
+    Groups,
+    /// `NAME COMMAND [ARGS]`; a name may be defined once.
+    Subsystem,
+    /// `none` or an integer.
+    PerSourceMaxStartups,
+    /// `V4LEN[:V6LEN]`.
+    NetBlockSize,
+    /// Non-empty file names.
+    Files,
+    /// Variable names without `=`.
+    AcceptEnv,
+    /// `NAME=VALUE` pairs.
+    SetEnv,
+    /// `Match` criteria (parsed by the parser).
+    Match,
+    /// `host:port` / `any` / `none`.
+    PermitOpen,
+    /// `[host:]port` / `any` / `none`.
+    PermitListen,
+    /// The rest of the line, verbatim (ForceCommand, VersionAddendum).
+    Rest,
+    /// `Include` (handled by the parser).
+    Include,
+    /// One or two DSCP / ToS values.
+    IpQos,
+    /// An absolute command path or `none`.
+    Command,
+    /// Comma-separated authentication method lists, or `any`.
+    AuthMethods,
+    /// An octal mode 0..=0777 (`strtol` prefix).
+    Mask,
+    /// md5, sha1, sha256, sha384, sha512.
+    FingerprintHash,
+    /// `TYPE=TIME` pairs, or `none`.
+    ChannelTimeout,
+    /// `none` or a time.
+    UnusedTimeout,
+}
+
 /// One row of sshd's keyword table.
 #[derive(Debug, Clone, Copy)]
 pub struct Row {
@@ -320,173 +394,255 @@ pub struct Row {
     pub kw: Option<Kw>,
     /// Allowed inside a `Match` block (`SSHCFG_MATCH`).
     pub in_match: bool,
+    /// How its arguments are checked.
+    pub arg: Arg,
 }
 
-const fn g(name: &'static str, kw: Option<Kw>) -> Row {
+const fn g(name: &'static str, kw: Option<Kw>, arg: Arg) -> Row {
     Row {
         name,
         kw,
         in_match: false,
+        arg,
     }
 }
 
-const fn a(name: &'static str, kw: Option<Kw>) -> Row {
+const fn a(name: &'static str, kw: Option<Kw>, arg: Arg) -> Row {
     Row {
         name,
         kw,
         in_match: true,
+        arg,
     }
 }
 
 /// Every keyword sshd 9.2p1 (Debian) accepts. `g` = global only, `a` = also in Match.
 /// Deprecated and unsupported keywords are accepted (sshd logs and ignores them).
 pub const KEYWORDS: &[Row] = &[
-    g("usepam", Some(Kw::UsePam)),
-    g("pamauthenticationviakbdint", None),
-    g("port", None),
-    g("hostkey", None),
-    g("hostdsakey", None),
-    g("hostkeyagent", None),
-    g("pidfile", None),
-    g("modulifile", None),
-    g("serverkeybits", None),
-    g("logingracetime", Some(Kw::LoginGraceTime)),
-    g("keyregenerationinterval", None),
-    a("permitrootlogin", Some(Kw::PermitRootLogin)),
-    g("syslogfacility", None),
-    a("loglevel", Some(Kw::LogLevel)),
-    a("logverbose", None),
-    g("rhostsauthentication", None),
-    a("rhostsrsaauthentication", None),
-    a("hostbasedauthentication", Some(Kw::HostbasedAuthentication)),
-    a("hostbasedusesnamefrompacketonly", None),
+    g("usepam", Some(Kw::UsePam), Arg::Modelled),
+    g("pamauthenticationviakbdint", None, Arg::Ignored),
+    g("port", None, Arg::Port),
+    g("hostkey", None, Arg::Single),
+    g("hostdsakey", None, Arg::Single),
+    g("hostkeyagent", None, Arg::Single),
+    g("pidfile", None, Arg::Single),
+    g("modulifile", None, Arg::Single),
+    g("serverkeybits", None, Arg::Ignored),
+    g("logingracetime", Some(Kw::LoginGraceTime), Arg::Modelled),
+    g("keyregenerationinterval", None, Arg::Ignored),
+    a("permitrootlogin", Some(Kw::PermitRootLogin), Arg::Modelled),
+    g("syslogfacility", None, Arg::Facility),
+    a("loglevel", Some(Kw::LogLevel), Arg::Modelled),
+    a("logverbose", None, Arg::LogVerbose),
+    g("rhostsauthentication", None, Arg::Ignored),
+    a("rhostsrsaauthentication", None, Arg::Ignored),
+    a(
+        "hostbasedauthentication",
+        Some(Kw::HostbasedAuthentication),
+        Arg::Modelled,
+    ),
+    a("hostbasedusesnamefrompacketonly", None, Arg::Flag),
     a(
         "hostbasedacceptedalgorithms",
         Some(Kw::HostbasedAcceptedAlgorithms),
+        Arg::Modelled,
     ),
     a(
         "hostbasedacceptedkeytypes",
         Some(Kw::HostbasedAcceptedAlgorithms),
+        Arg::Modelled,
     ),
-    g("hostkeyalgorithms", Some(Kw::HostKeyAlgorithms)),
-    a("rsaauthentication", None),
-    a("pubkeyauthentication", Some(Kw::PubkeyAuthentication)),
+    g(
+        "hostkeyalgorithms",
+        Some(Kw::HostKeyAlgorithms),
+        Arg::Modelled,
+    ),
+    a("rsaauthentication", None, Arg::Ignored),
+    a(
+        "pubkeyauthentication",
+        Some(Kw::PubkeyAuthentication),
+        Arg::Modelled,
+    ),
     a(
         "pubkeyacceptedalgorithms",
         Some(Kw::PubkeyAcceptedAlgorithms),
+        Arg::Modelled,
     ),
-    a("pubkeyacceptedkeytypes", Some(Kw::PubkeyAcceptedAlgorithms)),
-    a("pubkeyauthoptions", None),
-    g("dsaauthentication", Some(Kw::PubkeyAuthentication)),
-    a("kerberosauthentication", Some(Kw::KerberosAuthentication)),
-    g("kerberosorlocalpasswd", None),
-    g("kerberosticketcleanup", None),
-    g("kerberosgetafstoken", None),
-    g("kerberostgtpassing", None),
-    g("afstokenpassing", None),
-    a("gssapiauthentication", Some(Kw::GssapiAuthentication)),
-    g("gssapicleanupcredentials", None),
-    g("gssapicleanupcreds", None),
-    g("gssapistrictacceptorcheck", None),
-    g("gssapikeyexchange", None),
-    g("gssapistorecredentialsonrekey", None),
-    g("gssapikexalgorithms", None),
-    g("gssusesessionccache", None),
-    g("gssapiusesessioncredcache", None),
-    a("passwordauthentication", Some(Kw::PasswordAuthentication)),
+    a(
+        "pubkeyacceptedkeytypes",
+        Some(Kw::PubkeyAcceptedAlgorithms),
+        Arg::Modelled,
+    ),
+    a("pubkeyauthoptions", None, Arg::PubkeyAuthOptions),
+    g(
+        "dsaauthentication",
+        Some(Kw::PubkeyAuthentication),
+        Arg::Modelled,
+    ),
+    a(
+        "kerberosauthentication",
+        Some(Kw::KerberosAuthentication),
+        Arg::Modelled,
+    ),
+    g("kerberosorlocalpasswd", None, Arg::Flag),
+    g("kerberosticketcleanup", None, Arg::Flag),
+    g("kerberosgetafstoken", None, Arg::Ignored),
+    g("kerberostgtpassing", None, Arg::Ignored),
+    g("afstokenpassing", None, Arg::Ignored),
+    a(
+        "gssapiauthentication",
+        Some(Kw::GssapiAuthentication),
+        Arg::Modelled,
+    ),
+    g("gssapicleanupcredentials", None, Arg::Flag),
+    g("gssapicleanupcreds", None, Arg::Flag),
+    g("gssapistrictacceptorcheck", None, Arg::Flag),
+    g("gssapikeyexchange", None, Arg::Flag),
+    g("gssapistorecredentialsonrekey", None, Arg::Flag),
+    g("gssapikexalgorithms", None, Arg::GssKex),
+    g("gssusesessionccache", None, Arg::Ignored),
+    g("gssapiusesessioncredcache", None, Arg::Ignored),
+    a(
+        "passwordauthentication",
+        Some(Kw::PasswordAuthentication),
+        Arg::Modelled,
+    ),
     a(
         "kbdinteractiveauthentication",
         Some(Kw::KbdInteractiveAuthentication),
+        Arg::Modelled,
     ),
     a(
         "challengeresponseauthentication",
         Some(Kw::KbdInteractiveAuthentication),
+        Arg::Modelled,
     ),
-    a("skeyauthentication", Some(Kw::KbdInteractiveAuthentication)),
-    g("checkmail", None),
-    g("listenaddress", None),
-    g("addressfamily", None),
-    g("printmotd", None),
-    g("printlastlog", None),
-    a("ignorerhosts", Some(Kw::IgnoreRhosts)),
-    g("ignoreuserknownhosts", Some(Kw::IgnoreUserKnownHosts)),
-    a("x11forwarding", Some(Kw::X11Forwarding)),
-    a("x11displayoffset", None),
-    a("x11uselocalhost", Some(Kw::X11UseLocalhost)),
-    g("xauthlocation", None),
-    g("strictmodes", Some(Kw::StrictModes)),
-    g("permitblacklistedkeys", None),
-    a("permitemptypasswords", Some(Kw::PermitEmptyPasswords)),
-    g("permituserenvironment", Some(Kw::PermitUserEnvironment)),
-    g("uselogin", None),
-    g("compression", Some(Kw::Compression)),
-    a("rekeylimit", None),
-    g("tcpkeepalive", Some(Kw::TcpKeepAlive)),
-    g("keepalive", Some(Kw::TcpKeepAlive)),
-    a("allowtcpforwarding", Some(Kw::AllowTcpForwarding)),
-    a("allowagentforwarding", Some(Kw::AllowAgentForwarding)),
-    a("allowusers", None),
-    a("denyusers", None),
-    a("allowgroups", None),
-    a("denygroups", None),
-    g("ciphers", Some(Kw::Ciphers)),
-    g("macs", Some(Kw::Macs)),
-    g("protocol", None),
-    a("gatewayports", Some(Kw::GatewayPorts)),
-    g("subsystem", None),
-    g("maxstartups", Some(Kw::MaxStartups)),
-    g("persourcemaxstartups", None),
-    g("persourcenetblocksize", None),
-    a("maxauthtries", Some(Kw::MaxAuthTries)),
-    a("maxsessions", Some(Kw::MaxSessions)),
-    a("banner", Some(Kw::Banner)),
-    g("usedns", Some(Kw::UseDns)),
-    g("verifyreversemapping", None),
-    g("reversemappingcheck", None),
-    a("clientaliveinterval", Some(Kw::ClientAliveInterval)),
-    a("clientalivecountmax", Some(Kw::ClientAliveCountMax)),
-    a("authorizedkeysfile", None),
-    a("authorizedkeysfile2", None),
-    g("useprivilegeseparation", None),
-    a("acceptenv", None),
-    a("setenv", None),
-    a("permittunnel", Some(Kw::PermitTunnel)),
-    a("permittty", Some(Kw::PermitTty)),
-    a("permituserrc", Some(Kw::PermitUserRc)),
-    a("match", None),
-    a("permitopen", None),
-    a("permitlisten", None),
-    a("forcecommand", None),
-    a("chrootdirectory", None),
-    g("hostcertificate", None),
-    a("revokedkeys", None),
-    a("trustedusercakeys", None),
-    a("authorizedprincipalsfile", None),
-    g("kexalgorithms", Some(Kw::KexAlgorithms)),
-    a("include", None),
-    a("ipqos", None),
-    a("authorizedkeyscommand", None),
-    a("authorizedkeyscommanduser", None),
-    a("authorizedprincipalscommand", None),
-    a("authorizedprincipalscommanduser", None),
-    g("versionaddendum", None),
-    a("authenticationmethods", None),
-    a("streamlocalbindmask", None),
-    a("streamlocalbindunlink", None),
+    a(
+        "skeyauthentication",
+        Some(Kw::KbdInteractiveAuthentication),
+        Arg::Modelled,
+    ),
+    g("checkmail", None, Arg::Ignored),
+    g("listenaddress", None, Arg::ListenAddress),
+    g("addressfamily", None, Arg::AddressFamily),
+    g("printmotd", None, Arg::Flag),
+    g("printlastlog", None, Arg::Flag),
+    a("ignorerhosts", Some(Kw::IgnoreRhosts), Arg::Modelled),
+    g(
+        "ignoreuserknownhosts",
+        Some(Kw::IgnoreUserKnownHosts),
+        Arg::Modelled,
+    ),
+    a("x11forwarding", Some(Kw::X11Forwarding), Arg::Modelled),
+    a("x11displayoffset", None, Arg::Int),
+    a("x11uselocalhost", Some(Kw::X11UseLocalhost), Arg::Modelled),
+    g("xauthlocation", None, Arg::Single),
+    g("strictmodes", Some(Kw::StrictModes), Arg::Modelled),
+    g("permitblacklistedkeys", None, Arg::Ignored),
+    a(
+        "permitemptypasswords",
+        Some(Kw::PermitEmptyPasswords),
+        Arg::Modelled,
+    ),
+    g(
+        "permituserenvironment",
+        Some(Kw::PermitUserEnvironment),
+        Arg::Modelled,
+    ),
+    g("uselogin", None, Arg::Ignored),
+    g("compression", Some(Kw::Compression), Arg::Modelled),
+    a("rekeylimit", None, Arg::RekeyLimit),
+    g("tcpkeepalive", Some(Kw::TcpKeepAlive), Arg::Modelled),
+    g("keepalive", Some(Kw::TcpKeepAlive), Arg::Modelled),
+    a(
+        "allowtcpforwarding",
+        Some(Kw::AllowTcpForwarding),
+        Arg::Modelled,
+    ),
+    a(
+        "allowagentforwarding",
+        Some(Kw::AllowAgentForwarding),
+        Arg::Modelled,
+    ),
+    a("allowusers", None, Arg::Users),
+    a("denyusers", None, Arg::Users),
+    a("allowgroups", None, Arg::Groups),
+    a("denygroups", None, Arg::Groups),
+    g("ciphers", Some(Kw::Ciphers), Arg::Modelled),
+    g("macs", Some(Kw::Macs), Arg::Modelled),
+    g("protocol", None, Arg::Ignored),
+    a("gatewayports", Some(Kw::GatewayPorts), Arg::Modelled),
+    g("subsystem", None, Arg::Subsystem),
+    g("maxstartups", Some(Kw::MaxStartups), Arg::Modelled),
+    g("persourcemaxstartups", None, Arg::PerSourceMaxStartups),
+    g("persourcenetblocksize", None, Arg::NetBlockSize),
+    a("maxauthtries", Some(Kw::MaxAuthTries), Arg::Modelled),
+    a("maxsessions", Some(Kw::MaxSessions), Arg::Modelled),
+    a("banner", Some(Kw::Banner), Arg::Modelled),
+    g("usedns", Some(Kw::UseDns), Arg::Modelled),
+    g("verifyreversemapping", None, Arg::Ignored),
+    g("reversemappingcheck", None, Arg::Ignored),
+    a(
+        "clientaliveinterval",
+        Some(Kw::ClientAliveInterval),
+        Arg::Modelled,
+    ),
+    a(
+        "clientalivecountmax",
+        Some(Kw::ClientAliveCountMax),
+        Arg::Modelled,
+    ),
+    a("authorizedkeysfile", None, Arg::Files),
+    a("authorizedkeysfile2", None, Arg::Ignored),
+    g("useprivilegeseparation", None, Arg::Ignored),
+    a("acceptenv", None, Arg::AcceptEnv),
+    a("setenv", None, Arg::SetEnv),
+    a("permittunnel", Some(Kw::PermitTunnel), Arg::Modelled),
+    a("permittty", Some(Kw::PermitTty), Arg::Modelled),
+    a("permituserrc", Some(Kw::PermitUserRc), Arg::Modelled),
+    a("match", None, Arg::Match),
+    a("permitopen", None, Arg::PermitOpen),
+    a("permitlisten", None, Arg::PermitListen),
+    a("forcecommand", None, Arg::Rest),
+    a("chrootdirectory", None, Arg::Single),
+    g("hostcertificate", None, Arg::Single),
+    a("revokedkeys", None, Arg::Single),
+    a("trustedusercakeys", None, Arg::Single),
+    a("authorizedprincipalsfile", None, Arg::Single),
+    g("kexalgorithms", Some(Kw::KexAlgorithms), Arg::Modelled),
+    a("include", None, Arg::Include),
+    a("ipqos", None, Arg::IpQos),
+    a("authorizedkeyscommand", None, Arg::Command),
+    a("authorizedkeyscommanduser", None, Arg::Single),
+    a("authorizedprincipalscommand", None, Arg::Command),
+    a("authorizedprincipalscommanduser", None, Arg::Single),
+    g("versionaddendum", None, Arg::Rest),
+    a("authenticationmethods", None, Arg::AuthMethods),
+    a("streamlocalbindmask", None, Arg::Mask),
+    a("streamlocalbindunlink", None, Arg::Flag),
     a(
         "allowstreamlocalforwarding",
         Some(Kw::AllowStreamLocalForwarding),
+        Arg::Modelled,
     ),
-    g("fingerprinthash", None),
-    a("disableforwarding", Some(Kw::DisableForwarding)),
-    a("exposeauthinfo", None),
-    a("rdomain", None),
-    a("casignaturealgorithms", Some(Kw::CaSignatureAlgorithms)),
-    g("securitykeyprovider", None),
-    a("requiredrsasize", None),
-    a("channeltimeout", None),
-    a("unusedconnectiontimeout", None),
-    g("debianbanner", None),
+    g("fingerprinthash", None, Arg::FingerprintHash),
+    a(
+        "disableforwarding",
+        Some(Kw::DisableForwarding),
+        Arg::Modelled,
+    ),
+    a("exposeauthinfo", None, Arg::Flag),
+    a("rdomain", None, Arg::Unsupported),
+    a(
+        "casignaturealgorithms",
+        Some(Kw::CaSignatureAlgorithms),
+        Arg::Modelled,
+    ),
+    g("securitykeyprovider", None, Arg::Single),
+    a("requiredrsasize", None, Arg::Int),
+    a("channeltimeout", None, Arg::ChannelTimeout),
+    a("unusedconnectiontimeout", None, Arg::UnusedTimeout),
+    g("debianbanner", None, Arg::Flag),
 ];
 
 /// The table row for a keyword as written in a file (ASCII case-insensitive).
@@ -535,5 +691,9 @@ mod tests {
             Some(Kw::KbdInteractiveAuthentication)
         );
         assert!(lookup_row("useblacklist").is_none());
+        for row in KEYWORDS {
+            // Modelled exactly when a Kw is set.
+            assert_eq!(row.kw.is_some(), row.arg == Arg::Modelled, "{}", row.name);
+        }
     }
 }

@@ -9,6 +9,7 @@
 //! rules amount to exactly this conjunction).
 
 use super::algos;
+use super::args;
 use super::glob;
 use super::keywords::{self, Kind, Kw};
 use super::lexer::{argv_split, rtrim, strdelim};
@@ -83,6 +84,22 @@ pub struct Config {
     pub entries: Vec<Entry>,
     /// Every file read, in order (the main file first).
     pub files: Vec<String>,
+    /// Checks sshd makes after reading every file (unmodelled keywords).
+    pub post: Box<Post>,
+}
+
+/// What sshd checks once the whole configuration is read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Post {
+    /// Subsystem names defined (a second definition is fatal).
+    pub subsystems: Vec<String>,
+    /// The first global `AuthenticationMethods` line: lists, file, line.
+    pub auth_methods: Option<(Vec<String>, String, u32)>,
+    /// First global `AuthorizedKeysCommand` and `...CommandUser` values, likewise for
+    /// principals: (command, user).
+    pub keys_command: (Option<(String, String, u32)>, Option<String>),
+    /// Same for `AuthorizedPrincipalsCommand`.
+    pub principals_command: (Option<(String, String, u32)>, Option<String>),
 }
 
 /// Why the configuration cannot be evaluated (sshd would refuse it, or it is unreadable).
@@ -131,10 +148,15 @@ pub fn parse(host: &Host, main: &str) -> Parsed {
         host,
         cfg: Config::default(),
         lines: 0,
+        services: None,
     };
     p.cfg.files.push(main.to_string());
     match p.parse_text(main, &text, &[], 0) {
-        Ok(()) => match p.cfg.check_global_algorithms() {
+        Ok(()) => match p
+            .cfg
+            .check_global_algorithms()
+            .and_then(|()| p.cfg.check_post())
+        {
             Ok(()) => Parsed::Ok(p.cfg),
             Err(e) => Parsed::Failed(e),
         },
@@ -149,10 +171,12 @@ pub fn parse_str(host: &Host, path: &str, text: &str) -> Result<Config, ParseErr
         host,
         cfg: Config::default(),
         lines: 0,
+        services: None,
     };
     p.cfg.files.push(path.to_string());
     p.parse_text(path, text, &[], 0)?;
     p.cfg.check_global_algorithms()?;
+    p.cfg.check_post()?;
     Ok(p.cfg)
 }
 
@@ -160,9 +184,64 @@ struct Parser<'h> {
     host: &'h Host,
     cfg: Config,
     lines: usize,
+    services: Option<Vec<String>>,
 }
 
 impl Parser<'_> {
+    /// TCP service names and aliases from the host's `/etc/services` (`getservbyname`).
+    fn services(&mut self) -> Vec<String> {
+        if self.services.is_none() {
+            let text = self
+                .host
+                .read_optional("/etc/services")
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let mut names = Vec::new();
+            for line in text.lines() {
+                let line = line.split('#').next().unwrap_or("");
+                let mut f = line.split_whitespace();
+                let (Some(name), Some(port)) = (f.next(), f.next()) else {
+                    continue;
+                };
+                if port.ends_with("/tcp") {
+                    names.push(name.to_string());
+                    names.extend(f.map(str::to_string));
+                }
+            }
+            self.services = Some(names);
+        }
+        self.services.clone().unwrap_or_default()
+    }
+
+    /// Keep what sshd's post-read checks need from an active (global) line; sshd
+    /// keeps the first value of each.
+    fn record_post(&mut self, name: &str, fx: args::Effects, path: &str, line: u32) {
+        let post = &mut self.cfg.post;
+        let at = |v: String| (v, path.to_string(), line);
+        match name {
+            "authenticationmethods" if post.auth_methods.is_none() => {
+                post.auth_methods = Some((fx.auth_methods, path.to_string(), line));
+            }
+            "authorizedkeyscommand" if post.keys_command.0.is_none() => {
+                post.keys_command.0 = fx.command.map(at);
+            }
+            // sshd 9.2 tests the keys command's slot here too (a servconf.c slip).
+            "authorizedprincipalscommand"
+                if post.principals_command.0.is_none() && post.keys_command.0.is_none() =>
+            {
+                post.principals_command.0 = fx.command.map(at);
+            }
+            "authorizedkeyscommanduser" if post.keys_command.1.is_none() => {
+                post.keys_command.1 = fx.command_user;
+            }
+            "authorizedprincipalscommanduser" if post.principals_command.1.is_none() => {
+                post.principals_command.1 = fx.command_user;
+            }
+            _ => {}
+        }
+    }
+
     fn parse_text(
         &mut self,
         path: &str,
@@ -266,6 +345,24 @@ impl Parser<'_> {
             "include" => self.include(&keyword, &args, cur, depth),
             _ => {
                 let Some(kw) = row.kw else {
+                    let services = self.services();
+                    let service = |name: &str| services.iter().any(|s| s == name);
+                    let resolves = |h: &str| resolves(h);
+                    let fx = args::check(
+                        row.arg,
+                        &mut args::Line {
+                            keyword: &keyword,
+                            rest,
+                            args: &args,
+                            service: &service,
+                            resolves: &resolves,
+                            subsystems: &mut self.cfg.post.subsystems,
+                        },
+                    )?;
+                    let global = cur.iter().all(|&b| self.cfg.blocks[b].all);
+                    if global {
+                        self.record_post(row.name, fx, path, line_no);
+                    }
                     return Ok(());
                 };
                 let value = parse_value(kw, &keyword, &args)?;
@@ -335,6 +432,18 @@ impl Parser<'_> {
         }
         Ok(())
     }
+}
+
+/// `getaddrinfo()` as sshd calls it for a ListenAddress: IP literals and `*` need no
+/// lookup; a name is resolved on this machine (sshd would resolve it the same way).
+fn resolves(host: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    host == "*"
+        || host.is_empty()
+        || host.parse::<std::net::IpAddr>().is_ok()
+        || (host, 0)
+            .to_socket_addrs()
+            .is_ok_and(|mut a| a.next().is_some())
 }
 
 /// An error on the current line, or one from an included file (reported where it is).
@@ -432,7 +541,7 @@ fn match_criteria(rest: &str) -> Result<Criteria, String> {
 }
 
 /// `addr_match_list(NULL, list) == 0`: no empty entry, no CIDR with host bits set.
-fn addr_list_valid(list: &str) -> bool {
+pub(super) fn addr_list_valid(list: &str) -> bool {
     for item in list.split(',') {
         let item = item.strip_prefix('!').unwrap_or(item);
         if item.is_empty() {
@@ -489,7 +598,7 @@ fn port_valid(s: &str) -> bool {
 
 /// `strtoll`-style integer: optional leading whitespace and sign, decimal digits.
 /// Returns the value and the rest.
-fn c_int_prefix(s: &str) -> Option<(i128, &str)> {
+pub(super) fn c_int_prefix(s: &str) -> Option<(i128, &str)> {
     let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
     let b = t.as_bytes();
     let mut i = 0;
@@ -517,7 +626,7 @@ fn c_int_prefix(s: &str) -> Option<(i128, &str)> {
 }
 
 /// `atoi_err()`: 0..=INT_MAX, the whole argument.
-fn atoi(arg: Option<&String>) -> Result<i64, &'static str> {
+pub(super) fn atoi(arg: Option<&String>) -> Result<i64, &'static str> {
     let arg = match arg {
         Some(a) if !a.is_empty() => a,
         _ => return Err("missing"),
@@ -826,6 +935,48 @@ impl Config {
             })
             .collect();
         parts.join(" within ")
+    }
+
+    /// The checks sshd makes after reading everything (sshd.c `main`).
+    fn check_post(&self) -> Result<(), ParseError> {
+        for (name, (cmd, user)) in [
+            ("AuthorizedKeysCommand", &self.post.keys_command),
+            ("AuthorizedPrincipalsCommand", &self.post.principals_command),
+        ] {
+            if let Some((cmd, path, line)) = cmd {
+                if user.is_none() && !cmd.eq_ignore_ascii_case("none") {
+                    return Err(ParseError {
+                        path: path.clone(),
+                        line: Some(*line),
+                        message: format!("{name} set without {name}User"),
+                    });
+                }
+            }
+        }
+        if let Some((lists, path, line)) = &self.post.auth_methods {
+            let enabled = |m: &str| -> bool {
+                let kw = match m.split(':').next().unwrap_or("") {
+                    "publickey" => Kw::PubkeyAuthentication,
+                    "password" => Kw::PasswordAuthentication,
+                    "keyboard-interactive" => Kw::KbdInteractiveAuthentication,
+                    "hostbased" => Kw::HostbasedAuthentication,
+                    "gssapi-with-mic" => Kw::GssapiAuthentication,
+                    _ => return true,
+                };
+                self.resolve(kw, &|_| false).is_ok_and(|r| r.value == "yes")
+            };
+            let satisfiable = lists
+                .iter()
+                .any(|l| l == "any" || l.split(',').all(enabled));
+            if !satisfiable {
+                return Err(ParseError {
+                    path: path.clone(),
+                    line: Some(*line),
+                    message: "AuthenticationMethods cannot be satisfied by enabled authentication methods".to_string(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// sshd assembles the global algorithm lists at start-up and exits when one is
