@@ -749,6 +749,17 @@ fn every_keyword_argument_against_sshd_t() {
             continue;
         }
         for arg in ARG_POOL {
+            // A ListenAddress with a host name makes `sshd -t` resolve it (DNS, off
+            // loopback); hardline judges names by their form only (parser::resolves).
+            if row.name == "listenaddress"
+                && !arg.starts_with('[')
+                && arg
+                    .split([' ', ':'])
+                    .next()
+                    .is_some_and(|h| h.bytes().any(|b| b.is_ascii_alphabetic()))
+            {
+                continue;
+            }
             texts.push(format!("{} {arg}\n", row.name));
             texts.push(format!("Match User nobody\n{} {arg}\n", row.name));
         }

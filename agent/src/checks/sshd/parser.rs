@@ -434,16 +434,23 @@ impl Parser<'_> {
     }
 }
 
-/// `getaddrinfo()` as sshd calls it for a ListenAddress: IP literals and `*` need no
-/// lookup; a name is resolved on this machine (sshd would resolve it the same way).
+/// What sshd's `getaddrinfo()` of a ListenAddress needs, judged without a lookup: IP
+/// literals and `*`, or a well-formed host name (RFC 1123 labels). A scan makes no network
+/// traffic, so a well-formed name that would not resolve at sshd's start is accepted: the
+/// one case where hardline accepts what sshd may refuse (and then sshd does not listen at
+/// all, which no rule calls a pass).
 fn resolves(host: &str) -> bool {
-    use std::net::ToSocketAddrs;
     host == "*"
         || host.is_empty()
         || host.parse::<std::net::IpAddr>().is_ok()
-        || (host, 0)
-            .to_socket_addrs()
-            .is_ok_and(|mut a| a.next().is_some())
+        || (host.len() <= 253
+            && host.trim_end_matches('.').split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            }))
 }
 
 /// An error on the current line, or one from an included file (reported where it is).
@@ -1084,5 +1091,33 @@ mod tests {
         assert!(match_criteria("Address 10.0.0.1/8").is_err());
         assert!(match_criteria("Address 10.0.0.0/8,,1.2.3.4").is_err());
         assert!(match_criteria("User=alice").is_ok());
+    }
+}
+
+#[cfg(test)]
+mod listen_tests {
+    #[test]
+    fn listen_address_names_are_judged_by_form_without_a_lookup() {
+        for ok in [
+            "*",
+            "",
+            "10.0.0.1",
+            "::1",
+            "sshd.internal.example",
+            "host-1.",
+            "a",
+        ] {
+            assert!(super::resolves(ok), "{ok:?}");
+        }
+        for bad in [
+            "under_score",
+            "-lead",
+            "trail-.x",
+            "a..b",
+            "sp ace",
+            "é.gov",
+        ] {
+            assert!(!super::resolves(bad), "{bad:?}");
+        }
     }
 }
