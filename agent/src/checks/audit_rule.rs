@@ -767,7 +767,18 @@ fn covers<'a>(set: &'a RuleSet, req: &Rule, arches: &[Arch]) -> Result<Vec<&'a L
                             }
                         }
                         None => {
+                            // A rule for every syscall (a watch) without `-F arch=` is met
+                            // by one line for all ABIs: name the ABI only when a line
+                            // covers another one, else "for arch=b64" misleads.
+                            let abi_matters = call.is_some()
+                                || r.arch.is_some()
+                                || want_arches.iter().any(|a| {
+                                    set.rules.iter().any(|(_, l)| {
+                                        matches!(l, Rule::Syscall(l) if line_covers(l, r, *a, None))
+                                    })
+                                });
                             let arch_txt = arch
+                                .filter(|_| abi_matters)
                                 .map(|a| format!(" for arch={}", a.as_str()))
                                 .unwrap_or_default();
                             let what = match call {
@@ -953,6 +964,35 @@ mod tests {
             "-a never,exit -F path=/etc/passwd -F perm=wa",
             "-w /etc/passwd -p wa"
         ));
+    }
+
+    #[test]
+    fn a_missing_watch_names_no_abi_unless_one_is_covered() {
+        let gap = |text: &str, required: &str| {
+            covers(&set_of(text, true), &req(required), &default_arches()).unwrap_err()
+        };
+        assert_eq!(
+            gap("-w /etc/passwd -p w", "-w /etc/passwd -p wa"),
+            "no matching rule with these filters"
+        );
+        assert_eq!(
+            gap("-w /etc/group -p wa", "-w /etc/passwd -p wa"),
+            "no matching rule with these filters"
+        );
+        assert_eq!(
+            gap(
+                "-a always,exit -F arch=b64 -F path=/etc/passwd -F perm=wa",
+                "-w /etc/passwd -p wa"
+            ),
+            "no matching rule for arch=b32 with these filters"
+        );
+        assert_eq!(
+            gap(
+                "-a always,exit -F arch=b64 -S mount",
+                "-a always,exit -S mount"
+            ),
+            "no rule audits syscall mount for arch=b32 with these filters"
+        );
     }
 
     #[test]

@@ -57,14 +57,16 @@ pub fn evaluate(p: &Params, host: &Host) -> Outcome {
     };
     let target = normalize_target(&p.mount_point);
     let wanted = p.options.join(",");
+    // What the evidence expects: the options, or only a mount of its own.
+    let wanted_ev = if wanted.is_empty() {
+        "a separate mount".to_string()
+    } else {
+        format!("a separate mount with {wanted}")
+    };
     let Some(entry) = table.entries.iter().rev().find(|e| e.target == target) else {
         let ev = Evidence::at(table.source.as_str(), None)
             .observed("no entry")
-            .expected(if wanted.is_empty() {
-                "a separate mount".to_string()
-            } else {
-                format!("a separate mount with {wanted}")
-            });
+            .expected(wanted_ev.clone());
         return if p.separate {
             Outcome::fail(format!(
                 "{target} is not a separate mount (no entry in {}); expected a separate mount with {}",
@@ -88,7 +90,11 @@ pub fn evaluate(p: &Params, host: &Host) -> Outcome {
         .collect();
     let ev = Evidence::at(table.source.as_str(), Some(entry.line))
         .observed(entry.options.clone())
-        .expected(wanted.clone());
+        .expected(if wanted.is_empty() {
+            wanted_ev
+        } else {
+            wanted.clone()
+        });
     if missing.is_empty() {
         Outcome::pass(format!(
             "{target} is a separate {} mount ({at}) with options {}",
@@ -329,6 +335,17 @@ mod tests {
             "{mount_point: /home, options: [nodev], separate: false}",
         );
         assert_eq!(o.status, Status::NotApplicable, "{o:?}");
+    }
+
+    #[test]
+    fn separate_only_evidence_names_what_is_expected() {
+        // No options required: the evidence expects a separate mount, not "".
+        let o = run("fstab_only", "{mount_point: /var/tmp, separate: true}");
+        assert_eq!(o.status, Status::Pass, "{o:?}");
+        assert_eq!(o.evidence[0].expected.as_deref(), Some("a separate mount"));
+        let o = run("fstab_only", "{mount_point: /var/log, separate: true}");
+        assert_eq!(o.status, Status::Fail, "{o:?}");
+        assert_eq!(o.evidence[0].expected.as_deref(), Some("a separate mount"));
     }
 
     #[test]

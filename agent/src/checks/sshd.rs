@@ -255,6 +255,8 @@ fn evaluate_config(params: &Params, cfg: &Config) -> Outcome {
         "Match blocks cannot change it".to_string()
     } else {
         match weakest {
+            // A global value from `Match all` came from a Match block: say "other".
+            None if !global.res.ctx.is_empty() => "no other Match block sets it".to_string(),
             None => "no Match block sets it".to_string(),
             Some(j) => format!(
                 "weakest Match value {} at {} in {}",

@@ -223,7 +223,11 @@ pub fn judge(
             let mut evidence = Vec::new();
             for f in judged {
                 let days = (f.not_after - now).div_euclid(86400);
-                let obs = format!("notAfter {} ({days} days from now)", f.not_after_text);
+                let obs = format!(
+                    "notAfter {} ({})",
+                    f.not_after_text,
+                    relative(f.not_after, now)
+                );
                 if f.not_after < now {
                     bad.push(format!("{:?} expired on {}", f.subject, f.not_after_text));
                 } else if f.not_after < horizon {
@@ -319,6 +323,28 @@ pub fn evaluate_file(p: &Params, host: &Host, path: &str, now: i64) -> Outcome {
 /// Unix time now.
 pub fn now_unix() -> i64 {
     ::time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// `notAfter` relative to `now`, in whole days: "in 10 days", "expired 2 days ago".
+fn relative(not_after: i64, now: i64) -> String {
+    let plural = |n: i64| if n == 1 { "day" } else { "days" };
+    if not_after < now {
+        match (now - not_after).div_euclid(86400) {
+            0 => "expired less than a day ago".to_string(),
+            ago => format!("expired {ago} {} ago", plural(ago)),
+        }
+    } else {
+        let days = (not_after - now).div_euclid(86400);
+        format!("{days} {} from now", plural(days))
+    }
+}
+
+#[test]
+fn expiry_is_said_relative_to_now_without_negative_days() {
+    assert_eq!(relative(86400 * 10 + 5, 0), "10 days from now");
+    assert_eq!(relative(86400, 0), "1 day from now");
+    assert_eq!(relative(0, 86400 * 2 + 7), "expired 2 days ago");
+    assert_eq!(relative(0, 3600), "expired less than a day ago");
 }
 
 #[cfg(test)]

@@ -90,26 +90,42 @@ pub async fn evaluate(
             "{domain}: zone is not signed or has no chain of trust (Insecure)"
         ))
         .with(ev("Insecure".into())),
-        Verdict::Proof(Proof::Bogus) => {
-            // A Bogus caused by unreachable keys is not a proven failure; one without any
-            // DNSKEY is an unsigned zone whose insecurity could not be proven from the anchor.
-            match dns::lookup(plain, domain, RecordType::DNSKEY, timeout).await {
-                Err(e) => Outcome::error(format!(
-                    "{domain}: validation failed and the zone's DNSKEY could not be fetched ({e}): not a proven failure"
-                )),
-                Ok(Answer::Found(_)) => Outcome::fail(format!(
-                    "{domain}: DNSSEC validation fails (Bogus: bad or missing signatures)"
-                ))
-                .with(ev("Bogus".into())),
-                Ok(_) => Outcome::fail(format!(
-                    "{domain}: zone is not signed (no DNSKEY record, no chain of trust)"
-                ))
-                .with(ev("no DNSKEY; validation Bogus".into())),
-            }
-        }
+        Verdict::Proof(Proof::Bogus) => judge_bogus(
+            domain,
+            dns::lookup(plain, domain, RecordType::DNSKEY, timeout).await,
+            ev,
+        ),
         Verdict::Proof(p) => Outcome::error(format!("{domain}: DNSSEC status {p} (no verdict)"))
             .with(ev(p.to_string())),
         Verdict::Error(e) => Outcome::error(format!("{domain}: DNSSEC lookup failed: {e}")),
+    }
+}
+
+/// A `Bogus` verdict, judged by the domain's DNSKEY fetched without validation. A Bogus
+/// caused by unreachable keys is not a proven failure; one without any DNSKEY is an unsigned
+/// zone whose insecurity could not be proven from the anchor; a domain that does not exist
+/// (NXDOMAIN, even in a signed zone) has no zone to judge: an error, not "not signed".
+fn judge_bogus(
+    domain: &str,
+    dnskey: Result<Answer<RData>, String>,
+    ev: impl Fn(String) -> Evidence,
+) -> Outcome {
+    match dnskey {
+        Err(e) => Outcome::error(format!(
+            "{domain}: validation failed and the zone's DNSKEY could not be fetched ({e}): not a proven failure"
+        )),
+        Ok(Answer::Found(_)) => Outcome::fail(format!(
+            "{domain}: DNSSEC validation fails (Bogus: bad or missing signatures)"
+        ))
+        .with(ev("Bogus".into())),
+        Ok(Answer::NxDomain) => Outcome::error(format!(
+            "{domain}: NXDOMAIN (the domain does not exist, so it has no zone to validate)"
+        ))
+        .with(ev("NXDOMAIN; validation Bogus".into())),
+        Ok(Answer::NoData) => Outcome::fail(format!(
+            "{domain}: zone is not signed (no DNSKEY record, no chain of trust)"
+        ))
+        .with(ev("no DNSKEY; validation Bogus".into())),
     }
 }
 
@@ -168,4 +184,27 @@ pub async fn evaluate_caa(domain: &str, r: &TokioResolver, timeout: Duration) ->
             .observed("no CAA record")
             .expected(expected),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Status;
+
+    #[test]
+    fn a_bogus_verdict_on_a_name_that_does_not_exist_is_an_error_not_unsigned() {
+        let ev = |o: String| Evidence::default().observed(o);
+        let nx = judge_bogus("absent.example.gov", Ok(Answer::NxDomain), ev);
+        assert_eq!(nx.status, Status::Error, "{}", nx.message);
+        assert!(nx.message.contains("NXDOMAIN"), "{}", nx.message);
+        let unsigned = judge_bogus("example.gov", Ok(Answer::NoData), ev);
+        assert_eq!(unsigned.status, Status::Fail);
+        assert!(
+            unsigned.message.contains("not signed"),
+            "{}",
+            unsigned.message
+        );
+        let down = judge_bogus("example.gov", Err("timeout".into()), ev);
+        assert_eq!(down.status, Status::Error);
+    }
 }

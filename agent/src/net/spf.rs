@@ -185,11 +185,7 @@ pub async fn evaluate(p: &Params, domain: &str, r: &TokioResolver, timeout: Dura
     };
     let evidence = vec![
         ev(record.clone()),
-        ev(format!(
-            "{} DNS-querying terms: {}",
-            walk.lookups,
-            walk.trail.join(", ")
-        )),
+        ev(lookups_observed(walk.lookups, &walk.trail)),
     ];
     if walk.lookups > p.max_lookups {
         return Outcome::fail(format!(
@@ -216,6 +212,16 @@ pub async fn evaluate(p: &Params, domain: &str, r: &TokioResolver, timeout: Dura
         walk.lookups
     ))
     .with_all(evidence)
+}
+
+/// The evidence line for the DNS-querying terms counted: `3 DNS-querying terms: a, mx, …`,
+/// or `0 DNS-querying terms` without a dangling `: `.
+fn lookups_observed(n: u32, trail: &[String]) -> String {
+    if trail.is_empty() {
+        format!("{n} DNS-querying terms")
+    } else {
+        format!("{n} DNS-querying terms: {}", trail.join(", "))
+    }
 }
 
 /// Walk one record: count lookups, follow includes/redirect; the effective `all` qualifier.
@@ -338,6 +344,13 @@ mod tests {
         assert!(parse("v=spf1 bogus -all").is_err());
         assert!(parse("v=spf1 include -all").is_err());
         assert_eq!(parse("v=spf1 ?all").unwrap(), vec![Term::All('?')]);
+    }
+
+    #[test]
+    fn lookups_evidence_lists_terms_only_when_there_are_some() {
+        assert_eq!(lookups_observed(0, &[]), "0 DNS-querying terms");
+        let trail = vec!["a".to_string(), "mx".to_string()];
+        assert_eq!(lookups_observed(2, &trail), "2 DNS-querying terms: a, mx");
     }
 
     #[test]

@@ -93,7 +93,7 @@ impl Assessment {
                 out.push(format!("the {} feed is absent ({})", f.feed, f.path));
             } else if f.stale {
                 out.push(format!(
-                    "the {} feed is {} days old (dated {}; allowed {} days)",
+                    "the {} feed is {} days old (dated {}; feeds_max_age_days is {})",
                     f.feed,
                     f.age_days.unwrap_or(0),
                     f.updated.as_deref().unwrap_or("?"),

@@ -193,6 +193,27 @@ fn match_all_overrides_the_global_lines() {
 }
 
 #[test]
+fn match_all_alone_is_not_reported_as_no_match_block() {
+    // The value comes from `Match all`; no other block sets it.
+    let host = Host::new(fixture("sshd/no_config"));
+    let cfg = parser::parse_str(
+        &host,
+        "/etc/ssh/sshd_config",
+        "Match all\n\tPermitRootLogin yes\n",
+    )
+    .unwrap();
+    let o = evaluate_config(&params(ROOT_NO), &cfg);
+    assert_eq!(o.status, Status::Fail);
+    assert!(
+        o.message.ends_with(
+            "in Match all (/etc/ssh/sshd_config:1), expected no; no other Match block sets it"
+        ),
+        "{}",
+        o.message
+    );
+}
+
+#[test]
 fn algorithm_modifiers_apply_to_the_default_list() {
     let o = run("modifiers", CIPHERS);
     assert_eq!(o.status, Status::Pass, "{}", o.message);
