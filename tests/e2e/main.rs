@@ -10,6 +10,8 @@ mod network;
 mod packages;
 mod readme;
 mod reads;
+mod rules;
+mod servers;
 mod services;
 mod sshd;
 mod system;

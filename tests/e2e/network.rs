@@ -3,333 +3,29 @@
 //! (hickory-server) with signed and broken zones, SMTP servers with and without STARTTLS,
 //! OpenSSL `s_server` accepting TLS 1.0 / weak suites (when openssl is installed), and a
 //! listening socket that never answers.
+//!
+//! The servers live in `servers.rs`, shared with the rule walker (`rules.rs`), which proves
+//! each network rule pass and fail on its own fixture. What stays here is what the walker
+//! does not check: many targets in one run through the binary, timeouts and concurrency,
+//! discovery, configuration errors and the other output formats (OSCAL schema).
 
+use crate::servers::{dns, openssl, s_server, smtp_server, tls_server, Pki};
 use crate::util::{agent, tool_available};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use hardline_agent::policy::Policy;
 use serde_json::Value;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
-const NETWORK_RULES: &[&str] = &[
-    "tls.protocol_min",
-    "tls.weak_ciphers",
-    "tls.cert_expiry",
-    "tls.cert_key_strength",
-    "tls.cert_signature",
-    "tls.chain_trusted",
-    "tls.hsts",
-    "smtp.starttls",
-    "dns.spf",
-    "dns.dmarc_reject",
-    "dns.dmarc_rua_cisa",
-    "dns.dnssec",
-    "dns.caa",
-    "host.resolver",
-];
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
-}
-
-/// Test PKI: a root CA that the agent trusts, another that it does not.
-struct Pki {
-    ca: rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
-    rogue: rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
-}
-
-struct Leaf {
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-    pem: String,
-}
-
-fn ca(name: &str) -> rcgen::CertifiedIssuer<'static, rcgen::KeyPair> {
-    let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    p.distinguished_name
-        .push(rcgen::DnType::CommonName, name.to_string());
-    p.key_usages = vec![
-        rcgen::KeyUsagePurpose::KeyCertSign,
-        rcgen::KeyUsagePurpose::CrlSign,
-    ];
-    rcgen::CertifiedIssuer::self_signed(p, rcgen::KeyPair::generate().unwrap()).unwrap()
-}
-
-impl Pki {
-    fn new() -> Pki {
-        Pki {
-            ca: ca("Hardline Test Root"),
-            rogue: ca("Rogue Root"),
-        }
-    }
-
-    /// A leaf for `names`, valid from `from_days` to `to_days` relative to now.
-    fn leaf(&self, names: &[&str], from_days: i64, to_days: i64, rogue: bool) -> Leaf {
-        let issuer = if rogue { &self.rogue } else { &self.ca };
-        let mut p =
-            rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                .unwrap();
-        p.distinguished_name
-            .push(rcgen::DnType::CommonName, names[0].to_string());
-        let now = time::OffsetDateTime::now_utc();
-        p.not_before = now + time::Duration::days(from_days);
-        p.not_after = now + time::Duration::days(to_days);
-        let key = rcgen::KeyPair::generate().unwrap();
-        let cert = p.signed_by(&key, issuer).unwrap();
-        Leaf {
-            pem: format!("{}{}", cert.pem(), issuer.pem()),
-            chain: vec![cert.der().clone(), issuer.der().clone()],
-            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        }
-    }
-}
-
-/// A rustls server; with `http`, it answers one HTTP/1.1 request with these extra headers.
-async fn tls_server(leaf: &Leaf, http: Option<&'static str>) -> u16 {
-    let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
+/// The ids of the network rules of the built-in baseline (their check types are the ones
+/// `net::run` evaluates per target).
+fn network_rules() -> Vec<String> {
+    Policy::builtin()
         .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
-        .unwrap();
-    if http.is_some() {
-        cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
-    }
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        loop {
-            let Ok((sock, _)) = listener.accept().await else {
-                return;
-            };
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(sock).await else {
-                    return;
-                };
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 1024];
-                loop {
-                    match tokio::time::timeout(Duration::from_secs(10), tls.read(&mut chunk)).await
-                    {
-                        Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
-                        _ => return,
-                    }
-                    if buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                        break;
-                    }
-                }
-                if let Some(headers) = http {
-                    let resp = format!(
-                        "HTTP/1.1 200 OK\r\n{headers}Content-Length: 2\r\nConnection: close\r\n\r\nok"
-                    );
-                    let _ = tls.write_all(resp.as_bytes()).await;
-                    let _ = tls.shutdown().await;
-                }
-            });
-        }
-    });
-    port
-}
-
-/// An SMTP server on loopback, with or without STARTTLS.
-async fn smtp_server(leaf: &Leaf, starttls: bool) -> u16 {
-    let cfg = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else {
-                return;
-            };
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let _ = sock.write_all(b"220 mx.test ESMTP test\r\n").await;
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 512];
-                loop {
-                    let n =
-                        match tokio::time::timeout(Duration::from_secs(10), sock.read(&mut chunk))
-                            .await
-                        {
-                            Ok(Ok(n)) if n > 0 => n,
-                            _ => return,
-                        };
-                    buf.extend_from_slice(&chunk[..n]);
-                    while let Some(i) = buf.iter().position(|b| *b == b'\n') {
-                        let line: Vec<u8> = buf.drain(..=i).collect();
-                        let cmd = String::from_utf8_lossy(&line).trim().to_ascii_uppercase();
-                        if cmd.starts_with("EHLO") {
-                            let ext = if starttls { "250-STARTTLS\r\n" } else { "" };
-                            let r =
-                                format!("250-mx.test\r\n250-PIPELINING\r\n{ext}250 8BITMIME\r\n");
-                            let _ = sock.write_all(r.as_bytes()).await;
-                        } else if cmd == "STARTTLS" && starttls {
-                            let _ = sock.write_all(b"220 2.0.0 Ready to start TLS\r\n").await;
-                            if let Ok(mut tls) = acceptor.accept(sock).await {
-                                let _ = tls.read(&mut chunk).await;
-                            }
-                            return;
-                        } else if cmd == "QUIT" {
-                            let _ = sock.write_all(b"221 bye\r\n").await;
-                            return;
-                        } else {
-                            let _ = sock.write_all(b"502 5.5.1 unrecognized\r\n").await;
-                        }
-                    }
-                }
-            });
-        }
-    });
-    port
-}
-
-/// The in-process authoritative DNS server (hickory-server); its API churns, so it stays here.
-mod dns {
-    use hickory_server::dnssec::NxProofKind;
-    use hickory_server::proto::dnssec::crypto::EcdsaSigningKey;
-    use hickory_server::proto::dnssec::rdata::DNSKEY;
-    use hickory_server::proto::dnssec::{Algorithm, DnssecSigner, SigningKey};
-    use hickory_server::proto::rr::rdata::{CAA, MX, NS, SOA, TXT};
-    use hickory_server::proto::rr::{LowerName, Name, RData, Record, RecordType, RrKey};
-    use hickory_server::store::in_memory::InMemoryZoneHandler;
-    use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneHandler, ZoneType};
-    use hickory_server::Server;
-    use std::net::Ipv4Addr;
-    use std::sync::Arc;
-    use std::time::Duration;
-
-    pub enum Sign {
-        No,
-        Yes,
-        /// Signed, then the SOA is changed under its signature.
-        Broken,
-    }
-
-    pub struct Zone {
-        pub origin: &'static str,
-        pub records: Vec<(&'static str, RData)>,
-        pub sign: Sign,
-    }
-
-    pub fn txt(s: &str) -> RData {
-        RData::TXT(TXT::new(vec![s.to_string()]))
-    }
-    pub fn mx(pref: u16, host: &str) -> RData {
-        RData::MX(MX::new(pref, Name::from_ascii(host).unwrap()))
-    }
-    pub fn a(ip: [u8; 4]) -> RData {
-        RData::A(Ipv4Addr::from(ip).into())
-    }
-    pub fn caa_issue(ca: &str) -> RData {
-        RData::CAA(CAA::new_issue(
-            false,
-            Some(Name::from_ascii(ca).unwrap()),
-            vec![],
-        ))
-    }
-
-    /// Start the server; returns its port and the trust anchor text (DNSKEY lines).
-    pub async fn serve(zones: Vec<Zone>) -> (u16, String) {
-        let mut catalog = Catalog::new();
-        let mut anchors = String::new();
-        for z in zones {
-            let origin = Name::from_ascii(z.origin).unwrap();
-            let mut h: InMemoryZoneHandler = InMemoryZoneHandler::empty(
-                origin.clone(),
-                ZoneType::Primary,
-                AxfrPolicy::Deny,
-                Some(NxProofKind::Nsec),
-            );
-            let soa = SOA::new(
-                Name::from_ascii(format!("ns.{}", z.origin)).unwrap(),
-                Name::from_ascii(format!("hostmaster.{}", z.origin)).unwrap(),
-                1,
-                3600,
-                600,
-                86400,
-                60,
-            );
-            h.upsert_mut(
-                Record::from_rdata(origin.clone(), 60, RData::SOA(soa.clone())),
-                1,
-            );
-            h.upsert_mut(
-                Record::from_rdata(
-                    origin.clone(),
-                    60,
-                    RData::NS(NS(Name::from_ascii(format!("ns.{}", z.origin)).unwrap())),
-                ),
-                1,
-            );
-            for (name, data) in z.records {
-                let n = if name.is_empty() {
-                    origin.clone()
-                } else {
-                    Name::from_ascii(format!("{name}.{}", z.origin)).unwrap()
-                };
-                h.upsert_mut(Record::from_rdata(n, 60, data), 1);
-            }
-            if !matches!(z.sign, Sign::No) {
-                let pkcs8 = EcdsaSigningKey::generate_pkcs8(Algorithm::ECDSAP256SHA256).unwrap();
-                let key = EcdsaSigningKey::from_pkcs8(&pkcs8, Algorithm::ECDSAP256SHA256).unwrap();
-                let public = key.to_public_key().unwrap();
-                let dnskey = DNSKEY::from_key(&public);
-                anchors.push_str(&format!("{} 3600 IN DNSKEY {}\n", z.origin, dnskey));
-                let signer = DnssecSigner::new(
-                    dnskey,
-                    Box::new(key),
-                    origin.clone(),
-                    Duration::from_secs(86400 * 7),
-                );
-                h.add_zone_signing_key_mut(signer).unwrap();
-                h.secure_zone_mut().unwrap();
-                if matches!(z.sign, Sign::Broken) {
-                    let key = RrKey::new(LowerName::new(&origin), RecordType::SOA);
-                    let map = h.records_get_mut();
-                    let set = map.get_mut(&key).unwrap();
-                    let set = Arc::make_mut(set);
-                    let rrsigs = set.rrsigs().to_vec();
-                    let recs: Vec<Record> = set
-                        .records_without_rrsigs()
-                        .map(|r| {
-                            let mut r = r.clone();
-                            if let RData::SOA(s) = &mut r.data {
-                                s.refresh += 1;
-                            }
-                            r
-                        })
-                        .collect();
-                    set.set_records(recs);
-                    set.set_rrsigs(rrsigs);
-                }
-            }
-            let handler: Arc<dyn ZoneHandler> = Arc::new(h);
-            catalog.upsert(LowerName::new(&origin), vec![handler]);
-        }
-        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let port = udp.local_addr().unwrap().port();
-        let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port))
-            .await
-            .unwrap();
-        let mut server = Server::new(catalog);
-        server.register_socket(udp);
-        server.register_listener(tcp, Duration::from_secs(5), 65535);
-        tokio::spawn(async move {
-            let _ = server.block_until_done().await;
-        });
-        (port, anchors)
-    }
+        .rules
+        .iter()
+        .filter(|r| hardline_agent::net::is_network(&r.check))
+        .map(|r| r.id.clone())
+        .collect()
 }
 
 fn result<'a>(report: &'a Value, rule: &str, target: &str) -> &'a Value {
@@ -383,9 +79,9 @@ fn rule_args(root: &Path, config: &Path) -> Vec<String> {
         "--config".to_string(),
         config.display().to_string(),
     ];
-    for r in NETWORK_RULES {
+    for r in network_rules() {
         v.push("--rule".to_string());
-        v.push(r.to_string());
+        v.push(r);
     }
     v
 }
@@ -404,12 +100,9 @@ fn network_checks_against_real_servers() {
     let wrong = pki.leaf(&["other.test"], -1, 365, false);
     let untrusted = pki.leaf(&["good.test"], -1, 365, true);
     let mx = pki.leaf(&["mx.good.test"], -1, 365, false);
-    use dns::{a, caa_issue, mx as mxr, txt, Sign, Zone};
+    use dns::{a, caa_iodef, caa_issue, mx as mxr, txt, Sign, Zone};
     let zones = vec![
-        Zone {
-            origin: "good.test.",
-            sign: Sign::Yes,
-            records: vec![
+        Zone::new("good.test.", Sign::Yes, vec![
                 ("", txt("v=spf1 include:_spf.good.test -all")),
                 ("_spf", txt("v=spf1 ip4:192.0.2.0/24 a mx ~all")),
                 (
@@ -420,71 +113,50 @@ fn network_checks_against_real_servers() {
                 ("", mxr(10, "mx.good.test.")),
                 ("mx", a([127, 0, 0, 1])),
                 ("www", a([127, 0, 0, 1])),
-            ],
-        },
-        Zone {
-            origin: "bad.test.",
-            sign: Sign::No,
-            records: vec![
+            ]),
+        Zone::new("bad.test.", Sign::No, vec![
                 ("", txt("v=spf1 +all")),
                 ("_dmarc", txt("v=DMARC1; p=none; rua=mailto:dmarc@bad.test")),
                 ("", mxr(10, "mx.bad.test.")),
                 ("mx", a([127, 0, 0, 1])),
-            ],
-        },
-        Zone {
-            origin: "many.test.",
-            sign: Sign::No,
-            records: vec![
+            ]),
+        Zone::new("many.test.", Sign::No, vec![
                 ("", txt("v=spf1 a mx ptr exists:x.many.test include:i1.many.test -all")),
                 ("i1", txt("v=spf1 a mx a:x.many.test mx:y.many.test include:i2.many.test ~all")),
                 ("i2", txt("v=spf1 a mx -all")),
                 ("_dmarc", txt("v=DMARC1; p=reject; sp=none")),
                 ("", mxr(10, "mx.many.test.")),
-            ],
-        },
-        Zone {
-            origin: "loop.test.",
-            sign: Sign::No,
-            records: vec![
+            ]),
+        Zone::new("loop.test.", Sign::No, vec![
                 ("", txt("v=spf1 include:l2.loop.test -all")),
                 ("l2", txt("v=spf1 include:loop.test -all")),
                 ("_dmarc", txt("v=DMARC1; p=reject; pct=50; rua=mailto:reports@dmarc.cyber.dhs.gov")),
-                ("", RDataIodef::iodef()),
-            ],
-        },
-        Zone {
-            origin: "parked.test.",
-            sign: Sign::No,
-            records: vec![
+                ("", caa_iodef("mailto:security@loop.test")),
+            ]),
+        Zone::new("parked.test.", Sign::No, vec![
                 ("", txt("v=spf1 -all")),
                 ("_dmarc", txt("v=DMARC1; p=reject; rua=mailto:reports@dmarc.cyber.dhs.gov")),
-            ],
-        },
-        Zone {
-            origin: "parkedbad.test.",
-            sign: Sign::No,
-            records: vec![
+            ]),
+        Zone::new("parkedbad.test.", Sign::No, vec![
                 ("", txt("v=spf1 ~all")),
                 ("_dmarc", txt("v=DMARC1; p=reject")),
-            ],
-        },
-        Zone {
-            origin: "broken.test.",
-            sign: Sign::Broken,
-            records: vec![("", txt("v=spf1 -all"))],
-        },
+            ]),
+        Zone::new("broken.test.", Sign::Broken, vec![("", txt("v=spf1 -all"))]),
     ];
     let (dns_port, anchors, ports) = rt.block_on(async {
         let (dns_port, anchors) = dns::serve(zones).await;
         let ports = [
             tls_server(
                 &good,
-                Some("Strict-Transport-Security: max-age=63072000; includeSubDomains\r\n"),
+                Some("Strict-Transport-Security: max-age=63072000; includeSubDomains\r\n".into()),
             )
             .await,
-            tls_server(&good, Some("X-Frame-Options: DENY\r\n")).await,
-            tls_server(&good, Some("Strict-Transport-Security: max-age=300\r\n")).await,
+            tls_server(&good, Some("X-Frame-Options: DENY\r\n".into())).await,
+            tls_server(
+                &good,
+                Some("Strict-Transport-Security: max-age=300\r\n".into()),
+            )
+            .await,
             tls_server(&expired, None).await,
             tls_server(&expiring, None).await,
             tls_server(&wrong, None).await,
@@ -843,30 +515,19 @@ fn check_oscal(text: &str, results: usize) {
     assert_eq!(findings.len(), results);
 }
 
-/// A CAA record that only names an incident contact (does not restrict issuance).
-struct RDataIodef;
-impl RDataIodef {
-    fn iodef() -> hickory_server::proto::rr::RData {
-        use hickory_server::proto::rr::rdata::CAA;
-        hickory_server::proto::rr::RData::CAA(CAA::new_iodef(
-            false,
-            "mailto:security@loop.test".parse().unwrap(),
-        ))
-    }
-}
-
 #[test]
 fn no_targets_means_not_applicable_and_no_network() {
     let dir = tempfile::tempdir().unwrap();
     let mut args = vec!["--root", dir.path().to_str().unwrap()];
-    for r in NETWORK_RULES {
+    let rules = network_rules();
+    for r in &rules {
         args.push("--rule");
         args.push(r);
     }
     let (code, report, _) = run_json(&args);
     assert_eq!(code, 0);
     let results = report["results"].as_array().unwrap();
-    assert_eq!(results.len(), NETWORK_RULES.len());
+    assert_eq!(results.len(), rules.len());
     for r in results {
         assert_eq!(r["status"], "not_applicable", "{r}");
         assert!(r.get("target").is_none(), "{r}");
@@ -1025,56 +686,6 @@ fn discovery_finds_local_tls_listeners() {
     );
     drop(plain);
     drop(rt);
-}
-
-/// Free loopback port (for servers that take a port number).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Child(std::process::Child);
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn s_server(dir: &Path, extra: &[&str]) -> (Child, u16) {
-    let port = free_port();
-    let child = std::process::Command::new("openssl")
-        .args(["s_server", "-quiet", "-www", "-accept"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("-cert")
-        .arg(dir.join("cert.pem"))
-        .arg("-key")
-        .arg(dir.join("key.pem"))
-        .args(extra)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "s_server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (Child(child), port)
-}
-
-fn openssl(args: &[&str]) {
-    let st = std::process::Command::new("openssl")
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(st.success(), "openssl {args:?}");
 }
 
 /// OpenSSL as the legacy server: TLS 1.0 accepted, NULL and anonymous suites accepted, and

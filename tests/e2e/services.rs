@@ -3,58 +3,6 @@
 
 use crate::util::{materialize, result, scan_json};
 
-/// Every rule of services.yaml, modules.yaml, audit.yaml and logging.yaml.
-const RULES: &[&str] = &[
-    "service.auditd_enabled",
-    "service.time_sync_enabled",
-    "service.apparmor_enabled",
-    "service.ctrl_alt_del_masked",
-    "service.debug_shell_not_enabled",
-    "service.rsh_not_enabled",
-    "service.telnet_not_enabled",
-    "service.tftp_not_enabled",
-    "service.avahi_not_enabled",
-    "service.cups_not_enabled",
-    "service.nfs_server_not_enabled",
-    "service.rpcbind_not_enabled",
-    "service.autofs_not_enabled",
-    "module.cramfs_disabled",
-    "module.freevxfs_disabled",
-    "module.jffs2_disabled",
-    "module.hfs_disabled",
-    "module.hfsplus_disabled",
-    "module.squashfs_disabled",
-    "module.udf_disabled",
-    "module.usb_storage_disabled",
-    "module.dccp_disabled",
-    "module.sctp_disabled",
-    "module.rds_disabled",
-    "module.tipc_disabled",
-    "audit.identity_files",
-    "audit.sudoers_changes",
-    "audit.time_changes",
-    "audit.kernel_modules",
-    "audit.logins",
-    "audit.session_records",
-    "audit.mounts",
-    "audit.permission_changes",
-    "audit.user_emulation",
-    "audit.backlog_limit",
-    "audit.rules_immutable",
-    "audit.max_log_file_action",
-    "audit.space_left_action",
-    "audit.admin_space_left_action",
-    "audit.disk_full_action",
-    "audit.disk_error_action",
-    "logging.journald_persistent",
-    "logging.journald_compress",
-    "logging.rsyslog_enabled",
-    "logging.rsyslog_file_create_mode",
-];
-
-/// Rules the weak host passes on purpose (it has no rsh units, and rsyslog is enabled).
-const WEAK_PASSES: &[&str] = &["service.rsh_not_enabled", "logging.rsyslog_enabled"];
-
 fn rule_args(rules: &[&str]) -> Vec<String> {
     rules
         .iter()
@@ -101,44 +49,17 @@ fn auditd_enabled_passes_on_hardened_and_fails_on_weak() {
 }
 
 #[test]
-fn hardened_host_passes_every_rule_of_these_areas() {
-    let (code, report) = scan("hardened", RULES);
-    let mut bad = Vec::new();
-    for id in RULES {
-        let r = result(&report, id);
-        if r["status"] != "pass" {
-            bad.push(format!("{id}: {} {}", r["status"], r["message"]));
-        }
-    }
-    assert!(
-        bad.is_empty(),
-        "not passing on hardened:\n{}",
-        bad.join("\n")
-    );
-    assert_eq!(code, 0);
-}
-
-#[test]
-fn weak_host_fails_them() {
-    let (code, report) = scan("weak", RULES);
-    let mut bad = Vec::new();
-    for id in RULES {
-        let r = result(&report, id);
-        let want = if WEAK_PASSES.contains(id) {
-            "pass"
-        } else {
-            "fail"
-        };
-        if r["status"] != want {
-            bad.push(format!(
-                "{id}: {} (want {want}) {}",
-                r["status"], r["message"]
-            ));
-        }
-    }
-    assert!(bad.is_empty(), "unexpected on weak:\n{}", bad.join("\n"));
+fn weak_host_findings_say_what_was_found_and_where() {
+    // That each rule passes and fails is proven on its own fixtures (tests/rules/, the
+    // `rules` walker); here, what the messages say on a whole, realistic host.
+    let rules = [
+        "module.usb_storage_disabled",
+        "service.avahi_not_enabled",
+        "audit.time_changes",
+        "audit.rules_immutable",
+    ];
+    let (code, report) = scan("weak", &rules);
     assert_eq!(code, 1);
-    // Messages say what was found and where.
     let m = |id: &str| result(&report, id)["message"].as_str().unwrap().to_string();
     assert!(m("module.usb_storage_disabled").contains("loaded now (/proc/modules:1)"));
     assert!(m("service.avahi_not_enabled").contains("avahi-daemon.service is enabled"));

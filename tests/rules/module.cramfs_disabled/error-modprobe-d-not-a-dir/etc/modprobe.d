@@ -1,0 +1,3 @@
+# Not needed on this host.
+install cramfs /bin/false
+blacklist cramfs

@@ -1,0 +1,3 @@
+# Not needed on this host.
+install dccp /bin/false
+blacklist dccp

@@ -1,0 +1,3 @@
+# Not needed on this host.
+install freevxfs /bin/false
+blacklist freevxfs

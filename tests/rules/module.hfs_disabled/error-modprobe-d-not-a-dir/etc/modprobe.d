@@ -1,0 +1,3 @@
+# Not needed on this host.
+install hfs /bin/false
+blacklist hfs

@@ -1,0 +1,3 @@
+# Not needed on this host.
+install hfsplus /bin/false
+blacklist hfsplus

@@ -1,0 +1,3 @@
+# Not needed on this host.
+install rds /bin/false
+blacklist rds

@@ -1,0 +1,3 @@
+# Not needed on this host.
+install sctp /bin/false
+blacklist sctp

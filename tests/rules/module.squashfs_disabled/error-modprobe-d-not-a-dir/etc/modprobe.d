@@ -1,0 +1,3 @@
+# Not needed on this host.
+install squashfs /bin/false
+blacklist squashfs

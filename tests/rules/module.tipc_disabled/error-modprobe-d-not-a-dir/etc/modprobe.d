@@ -1,0 +1,3 @@
+# Not needed on this host.
+install tipc /bin/false
+blacklist tipc

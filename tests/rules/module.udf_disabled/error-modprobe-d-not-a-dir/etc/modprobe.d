@@ -1,0 +1,3 @@
+# Not needed on this host.
+install udf /bin/false
+blacklist udf

@@ -1,0 +1,3 @@
+# Not needed on this host.
+install usb-storage /bin/false
+blacklist usb-storage
