@@ -11,9 +11,10 @@
 
 use crate::agg::{Aggregates, Class, HostState};
 use crate::auth::{bearer, Principal};
+use crate::config::fmt_time;
 use crate::config::Role;
 use crate::store::{IngestJob, Job, Outcome};
-use crate::validate::{fmt_time, parse, validate, Rejection};
+use crate::validate::{parse, validate, Rejection};
 use crate::App;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -328,7 +329,7 @@ async fn list_hosts(
             rule.is_none_or(|r| {
                 h.results
                     .iter()
-                    .any(|c| c.rule == r && c.bits & crate::validate::BIT_FAIL != 0)
+                    .any(|c| c.rule == r && c.bits & crate::agg::BIT_FAIL != 0)
             })
         })
         .collect();
@@ -423,8 +424,8 @@ async fn rule_failing(
         Err(e) => return bad_query(e),
     };
     let bit = match q.status.as_deref().unwrap_or("fail") {
-        "fail" => crate::validate::BIT_FAIL,
-        "error" => crate::validate::BIT_ERROR,
+        "fail" => crate::agg::BIT_FAIL,
+        "error" => crate::agg::BIT_ERROR,
         other => {
             return error_response(
                 400,
@@ -450,7 +451,7 @@ async fn rule_failing(
                 continue;
             }
             if let Some(c) = h.results.iter().find(|c| c.rule == r && c.bits & bit != 0) {
-                let waiver = (bit == crate::validate::BIT_FAIL)
+                let waiver = (bit == crate::agg::BIT_FAIL)
                     .then(|| {
                         aggs.waivers
                             .active(h.agency as usize, &rule_id, &h.id, &h.hostname, now)
@@ -462,7 +463,7 @@ async fn rule_failing(
                     "hostname": &*h.hostname,
                     "agency": aggs.agencies.get(h.agency as usize).map(|a| a.name.as_str()),
                     "state": h.class.as_str(),
-                    "severity": crate::validate::sev_from(c.sev).as_str(),
+                    "severity": crate::agg::sev_from(c.sev).as_str(),
                     "finished_at": fmt_time(h.finished_at),
                     "waiver": waiver,
                 }));
@@ -470,8 +471,10 @@ async fn rule_failing(
         }
     }
     let (total, page, per_page, items) = paginate(items, q.page, q.per_page);
-    Json(json!({"rule_id": rule_id, "status": if bit == crate::validate::BIT_FAIL {"fail"} else {"error"},
-        "total": total, "page": page, "per_page": per_page, "hosts": items}))
+    Json(
+        json!({"rule_id": rule_id, "status": if bit == crate::agg::BIT_FAIL {"fail"} else {"error"},
+        "total": total, "page": page, "per_page": per_page, "hosts": items}),
+    )
     .into_response()
 }
 
@@ -561,7 +564,7 @@ async fn list_waivers(State(s): State<ReadState>, headers: HeaderMap) -> Respons
                             && w.selector.matches(&h.id, &h.hostname)
                             && h.results
                                 .iter()
-                                .any(|c| c.rule == r && c.bits & crate::validate::BIT_FAIL != 0)
+                                .any(|c| c.rule == r && c.bits & crate::agg::BIT_FAIL != 0)
                     })
                     .count()
             });

@@ -306,6 +306,17 @@ pub fn parse_time(s: &str) -> Result<(i64, bool), String> {
     }
 }
 
+/// RFC 3339 of Unix seconds (for messages and JSON).
+pub fn fmt_time(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| t.to_string())
+}
+
 fn time_input(t: TimeInput) -> String {
     match t {
         TimeInput::Text(s) => s,

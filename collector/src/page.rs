@@ -20,10 +20,9 @@
 //! `#projection[data-completion]`, `#deadline-marker[data-deadline]`,
 //! `tr[data-rule][data-failing]`, `#newest-report`, `#generated`.
 
-use crate::agg::Aggregates;
+use crate::agg::{sev_from, Aggregates, BIT_FAIL};
 use crate::api::{error_response, summary_json};
-use crate::config::parse_time;
-use crate::validate::{fmt_time, sev_from, BIT_FAIL};
+use crate::config::{fmt_time, parse_time};
 use crate::App;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};

@@ -16,8 +16,8 @@
 //! - `rules`: interned rule ids. `agencies`: accepted-report counters.
 //! - `daily`: the burn-down, one row per agency and UTC day (last counts of that day).
 
-use crate::agg::{Aggregates, Compact, DayPoint, HostUpdate};
-use crate::validate::{Collapsed, Rejection};
+use crate::agg::{Aggregates, Collapsed, Compact, DayPoint, HostUpdate};
+use crate::validate::Rejection;
 use crate::App;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::collections::HashMap;
@@ -678,7 +678,7 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
             };
             compact.push(Compact {
                 rule: idx,
-                sev: crate::validate::sev_u8(c.severity),
+                sev: crate::agg::sev_u8(c.severity),
                 bits: c.bits,
             });
         }
