@@ -13,12 +13,14 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod conn;
+pub mod http;
 pub mod metrics;
 #[cfg(target_os = "linux")]
 pub mod notify;
 pub mod page;
 pub mod server;
 pub mod store;
+pub mod summary;
 pub mod validate;
 pub mod waivers;
 

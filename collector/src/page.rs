@@ -7,7 +7,7 @@
 //! the ten most-failed rules, and when the newest report arrived.
 //!
 //! Single source of truth: campaign, counts, burn-down points and projections are read
-//! from [`crate::api::summary_json`] — the very value `/api/v1/summary` serves — so the
+//! from a [`Summary`] — the very value `/api/v1/summary` serializes — so the
 //! page and the read API can never disagree. Only what the summary does not carry (rule
 //! counts, the newest report, rule titles) comes from the aggregates and the store.
 //!
@@ -21,13 +21,12 @@
 //! `tr[data-rule][data-failing]`, `#newest-report`, `#generated`.
 
 use crate::agg::{sev_from, Aggregates, BIT_FAIL};
-use crate::api::{error_response, summary_json};
-use crate::config::{fmt_time, parse_time};
+use crate::config::fmt_time;
+use crate::summary::Summary;
 use crate::App;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use hardline_agent::report::{Severity, Status};
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -108,75 +107,45 @@ pub struct PageData {
     pub newest_report: Option<i64>,
 }
 
-fn get<'a>(v: &'a Value, key: &str) -> Result<&'a Value, String> {
-    v.get(key)
-        .ok_or_else(|| format!("the summary has no field {key:?}"))
-}
-
-fn get_i64(v: &Value, key: &str) -> Result<i64, String> {
-    get(v, key)?
-        .as_i64()
-        .ok_or_else(|| format!("summary field {key:?} is not an integer"))
-}
-
-fn get_str<'a>(v: &'a Value, key: &str) -> Result<&'a str, String> {
-    get(v, key)?
-        .as_str()
-        .ok_or_else(|| format!("summary field {key:?} is not a string"))
-}
-
-fn get_time(v: &Value, key: &str) -> Result<i64, String> {
-    parse_time(get_str(v, key)?).map(|t| t.0)
-}
-
 impl PageData {
-    /// Read the page's data from a `/api/v1/summary` value (see [`summary_json`]); the
-    /// rules and the newest report come from [`page_extras`].
+    /// The page's data from the summary (all agencies); the rules and the newest report
+    /// come from [`page_extras`].
     pub fn from_summary(
-        summary: &Value,
+        summary: &Summary,
         rules: Vec<RuleRow>,
         newest_report: Option<i64>,
-    ) -> Result<PageData, String> {
-        let c = get(summary, "campaign")?;
-        let mut agencies = Vec::new();
+    ) -> PageData {
+        let c = &summary.campaign;
         let mut days: BTreeMap<i64, i64> = BTreeMap::new();
-        let list = get(summary, "agencies")?
-            .as_array()
-            .ok_or("summary field \"agencies\" is not a list")?;
-        for a in list {
-            let projected = match get(a, "projected_completion")? {
-                Value::Null => None,
-                _ => Some(get_time(a, "projected_completion")?),
-            };
-            agencies.push(AgencyRow {
-                name: get_str(a, "name")?.to_string(),
-                compliant: get_i64(a, "compliant")?,
-                noncompliant: get_i64(a, "noncompliant")?,
-                stale: get_i64(a, "stale")?,
-                projected,
-                on_track: get(a, "on_track")?.as_bool(),
-            });
-            let points = get(a, "burndown")?
-                .as_array()
-                .ok_or("summary field \"burndown\" is not a list")?;
-            for p in points {
-                let day = get_time(p, "day")?;
-                *days.entry(day).or_insert(0) += get_i64(p, "noncompliant")?;
+        for a in &summary.agencies {
+            for p in &a.burndown {
+                *days.entry(p.day).or_insert(0) += p.noncompliant;
             }
         }
-        Ok(PageData {
-            campaign: get_str(c, "name")?.to_string(),
-            start: get_time(c, "start")?,
-            deadline: get_time(c, "deadline")?,
-            now: get_time(c, "now")?,
-            days_left: get_i64(c, "days_left")?,
-            threshold: get_str(c, "severity_threshold")?.to_string(),
-            stale_after: get_i64(c, "stale_after_seconds")?,
-            agencies,
+        PageData {
+            campaign: c.name.clone(),
+            start: c.start,
+            deadline: c.deadline,
+            now: c.now,
+            days_left: c.days_left,
+            threshold: c.severity_threshold.as_str().to_string(),
+            stale_after: c.stale_after_seconds,
+            agencies: summary
+                .agencies
+                .iter()
+                .map(|a| AgencyRow {
+                    name: a.name.clone(),
+                    compliant: a.compliant,
+                    noncompliant: a.noncompliant,
+                    stale: a.stale,
+                    projected: a.projected_completion,
+                    on_track: a.on_track,
+                })
+                .collect(),
             burndown: days.into_iter().collect(),
             rules,
             newest_report,
-        })
+        }
     }
 
     fn totals(&self) -> AgencyRow {
@@ -503,31 +472,23 @@ fn read_titles(
     Ok(titles)
 }
 
-/// `GET /`: the page, or a JSON 500 saying why it cannot be built.
+/// `GET /`: the page.
 pub async fn status_page(app: Arc<App>) -> Response {
-    let summary = summary_json(&app, &|_| true);
+    let summary = Summary::current(&app, &|_| true);
     let (rules, newest) = page_extras(&app).await;
-    match PageData::from_summary(&summary, rules, newest) {
-        Ok(data) => {
-            let mut resp = render(&data).into_response();
-            let h = resp.headers_mut();
-            for (k, v) in [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CONTENT_SECURITY_POLICY, CSP),
-                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-                (header::REFERRER_POLICY, "no-referrer"),
-                (header::CACHE_CONTROL, "no-store"),
-            ] {
-                h.insert(k, HeaderValue::from_static(v));
-            }
-            resp
-        }
-        Err(e) => error_response(
-            500,
-            &format!("cannot build the status page: {e}"),
-            "internal",
-        ),
+    let data = PageData::from_summary(&summary, rules, newest);
+    let mut resp = render(&data).into_response();
+    let h = resp.headers_mut();
+    for (k, v) in [
+        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+    ] {
+        h.insert(k, HeaderValue::from_static(v));
     }
+    resp
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1509,28 +1470,55 @@ mod tests {
     }
 
     #[test]
-    fn from_summary_reads_the_read_api_shape() {
-        let v = serde_json::json!({
-            "campaign": {"name": "c", "start": "2026-06-02T00:00:00Z", "deadline": "2026-07-02T00:00:00Z",
-                "days_left": 20, "severity_threshold": "medium", "stale_after_seconds": 172800,
-                "now": "2026-06-12T00:00:00Z"},
-            "agencies": [
-                {"name": "A", "compliant": 1, "noncompliant": 2, "stale": 0,
-                 "projected_completion": "2026-06-20T00:00:00Z", "on_track": true,
-                 "burndown": [{"day": "2026-06-10", "noncompliant": 3}, {"day": "2026-06-11", "noncompliant": 2}]},
-                {"name": "B", "compliant": 0, "noncompliant": 1, "stale": 0,
-                 "projected_completion": null, "on_track": null,
-                 "burndown": [{"day": "2026-06-11", "noncompliant": 1}]}
-            ]
-        });
-        let d = PageData::from_summary(&v, vec![], None).unwrap();
+    fn from_summary_sums_the_burn_down_over_agencies() {
+        use crate::summary::{AgencySummary, BurndownPoint, CampaignSummary, WaiverCounts};
+        let point = |day: i64, noncompliant: i64| BurndownPoint {
+            compliant: 0,
+            day,
+            noncompliant,
+            stale: 0,
+        };
+        let agency = |name: &str, noncompliant, projected, on_track, burndown| AgencySummary {
+            burndown,
+            compliant: 1,
+            hosts: 1 + noncompliant,
+            name: name.into(),
+            noncompliant,
+            on_track,
+            projected_completion: projected,
+            reports_received: 0,
+            stale: 0,
+            waivers: WaiverCounts {
+                active: 0,
+                expired: 0,
+            },
+        };
+        let v = Summary {
+            agencies: vec![
+                agency(
+                    "A",
+                    2,
+                    Some(START + 18 * DAY),
+                    Some(true),
+                    vec![point(START + 8 * DAY, 3), point(START + 9 * DAY, 2)],
+                ),
+                agency("B", 1, None, None, vec![point(START + 9 * DAY, 1)]),
+            ],
+            campaign: CampaignSummary {
+                days_left: 20,
+                deadline: START + 30 * DAY,
+                name: "c".into(),
+                now: START + 10 * DAY,
+                severity_threshold: Severity::Medium,
+                stale_after_seconds: 172_800,
+                start: START,
+            },
+        };
+        let d = PageData::from_summary(&v, vec![], None);
         assert_eq!(d.burndown, vec![(START + 8 * DAY, 3), (START + 9 * DAY, 3)]);
+        assert_eq!(d.agencies[0].projected, Some(START + 18 * DAY));
         assert_eq!(d.agencies[1].on_track, None);
+        assert_eq!(d.threshold, "medium");
         assert_eq!(d.verdict(), Verdict::NoTrend);
-        let mut bad = v.clone();
-        bad["campaign"]["days_left"] = serde_json::json!("x");
-        assert!(PageData::from_summary(&bad, vec![], None)
-            .unwrap_err()
-            .contains("days_left"));
     }
 }
