@@ -265,6 +265,24 @@ impl App {
     }
 }
 
+impl store::WriterContext for App {
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    fn config(&self) -> &config::Config {
+        &self.config
+    }
+
+    fn lock_aggs(&self) -> MutexGuard<'_, agg::Aggregates> {
+        App::lock_aggs(self)
+    }
+
+    fn store_health(&self, fault: Option<String>) {
+        App::store_health(self, fault)
+    }
+}
+
 /// `hardline-collector hash-token`: the SHA-256 hex of a token read from `input`, with
 /// one trailing newline (`\n` or `\r\n`) removed.
 pub fn hash_token(input: &[u8]) -> Result<String, String> {

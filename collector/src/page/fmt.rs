@@ -125,7 +125,8 @@ pub(super) fn duration(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::page::view::fixture::START;
+
+    const START: i64 = 1_780_358_400; // 2026-06-02T00:00:00Z
 
     #[test]
     fn esc_makes_markup_and_invisible_characters_visible() {
