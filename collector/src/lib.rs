@@ -3,10 +3,16 @@
 //! aggregates current on every commit, and exposes them as Prometheus metrics, a read API
 //! and a status page.
 //!
-//! Layout: [`config`] (the TOML file), [`auth`] (tokens, rate limits), [`validate`]
-//! (refusals and report checks), [`store`] (SQLite, group-commit writer), [`agg`]
-//! (aggregates), [`waivers`], [`metrics`] (the Prometheus collector), [`api`] (HTTP
-//! routes), [`page`] (the status page), [`server`] (listeners, TLS, signals).
+//! Layout: [`config`] (the TOML file, timestamps), [`auth`] (tokens, rate limits),
+//! [`validate`] (refusals and report checks), [`store`] (SQLite, group-commit writer),
+//! [`agg`] (aggregates and the compact result model), [`waivers`], [`summary`] (the
+//! campaign summary), [`metrics`] (the Prometheus collector), [`http`] (error responses),
+//! [`api`] (HTTP routes), [`page`] (the status page), [`server`] (listeners, TLS, signals).
+//! Durations use the agent's [`hardline_agent::duration`].
+//!
+//! Dependencies point one way (`tests/it/modules.rs` checks that there is no cycle):
+//! config ← waivers ← agg ← validate ← store ← (this root: [`App`]) ← summary ← page ← api ←
+//! server, with metrics, http and auth beside them.
 
 pub mod agg;
 pub mod api;
