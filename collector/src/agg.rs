@@ -9,9 +9,14 @@
 //! front of the ordered index (each host becomes stale at most once per report), so a
 //! scrape never walks all hosts. Waiver expiry re-classifies only the hosts whose
 //! compliance depended on a waiver, once, when the expiry passes.
+//!
+//! The compact result model the whole collector shares lives here too: status bits
+//! ([`BIT_FAIL`] …), severity bytes ([`sev_u8`], [`sev_from`]), one rule's results on a host
+//! collapsed ([`Collapsed`], what [`crate::validate`] produces) and its stored form
+//! ([`Compact`]). Validation, the store, the metrics and the read API depend on this module;
+//! it depends on none of them.
 
 use crate::config::Config;
-use crate::validate::{sev_from, worst, BIT_ERROR, BIT_FAIL};
 use crate::waivers::Waivers;
 use hardline_agent::report::{Severity, Status};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -46,6 +51,63 @@ impl Class {
     }
 }
 
+/// Status bits in a collapsed per-rule result.
+pub const BIT_PASS: u8 = 1;
+/// `fail` present.
+pub const BIT_FAIL: u8 = 2;
+/// `error` present.
+pub const BIT_ERROR: u8 = 4;
+/// `not_applicable` present.
+pub const BIT_NA: u8 = 8;
+
+/// Status bit of `s`.
+pub fn status_bit(s: Status) -> u8 {
+    match s {
+        Status::Pass => BIT_PASS,
+        Status::Fail => BIT_FAIL,
+        Status::Error => BIT_ERROR,
+        Status::NotApplicable => BIT_NA,
+    }
+}
+
+/// The status a host counts under for a rule with several results (per-target rules):
+/// the worst one: fail, then error, then pass, then not_applicable.
+pub fn worst(bits: u8) -> Status {
+    if bits & BIT_FAIL != 0 {
+        Status::Fail
+    } else if bits & BIT_ERROR != 0 {
+        Status::Error
+    } else if bits & BIT_PASS != 0 {
+        Status::Pass
+    } else {
+        Status::NotApplicable
+    }
+}
+
+/// Severity as a byte and back.
+pub fn sev_u8(s: Severity) -> u8 {
+    s as u8
+}
+
+/// Inverse of [`sev_u8`].
+pub fn sev_from(b: u8) -> Severity {
+    Severity::ALL
+        .get(usize::from(b))
+        .copied()
+        .unwrap_or(Severity::Critical)
+}
+
+/// One rule's results on one host, collapsed: highest severity, set of statuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collapsed {
+    /// Rule id.
+    pub rule_id: String,
+    /// Highest severity among its results.
+    pub severity: Severity,
+    /// `BIT_*` of the statuses present.
+    pub bits: u8,
+}
+
 /// One rule on one host, collapsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Compact {
@@ -53,7 +115,7 @@ pub struct Compact {
     pub rule: u32,
     /// Severity (`Severity as u8`).
     pub sev: u8,
-    /// Status bits (`validate::BIT_*`).
+    /// Status bits ([`BIT_FAIL`] etc.).
     pub bits: u8,
 }
 

@@ -1,6 +1,7 @@
 //! HTTP routes: ingest (on `listen`) and read (on `read_listen`).
 //!
-//! Every refusal is JSON: `{"error": "<sentence>", "reason": "<short_reason>"}`.
+//! Every refusal is JSON: `{"error": "<sentence>", "reason": "<short_reason>"}`
+//! ([`crate::http::error_response`]).
 //! Ingest answers `201 Created` for a newly stored report and `200 OK` when nothing
 //! changes: a replay of a `report_id` already stored, or a report no newer than the oldest
 //! one of the host's full history (it would be pruned at once, so a replay of a pruned
@@ -11,9 +12,11 @@
 
 use crate::agg::{Aggregates, Class, HostState};
 use crate::auth::{bearer, Principal};
-use crate::config::Role;
+use crate::config::{fmt_time, Role};
+use crate::http::error_response;
 use crate::store::{IngestJob, Job, Outcome};
-use crate::validate::{fmt_time, parse, validate, Rejection};
+use crate::summary::Summary;
+use crate::validate::{parse, validate, Rejection};
 use crate::App;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -26,12 +29,6 @@ use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
-
-/// A JSON error response.
-pub fn error_response(status: u16, error: &str, reason: &str) -> Response {
-    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    (code, Json(json!({"error": error, "reason": reason}))).into_response()
-}
 
 fn rejection_response(r: &Rejection) -> Response {
     let mut resp = error_response(r.status(), &r.message(), r.reason());
@@ -328,7 +325,7 @@ async fn list_hosts(
             rule.is_none_or(|r| {
                 h.results
                     .iter()
-                    .any(|c| c.rule == r && c.bits & crate::validate::BIT_FAIL != 0)
+                    .any(|c| c.rule == r && c.bits & crate::agg::BIT_FAIL != 0)
             })
         })
         .collect();
@@ -423,8 +420,8 @@ async fn rule_failing(
         Err(e) => return bad_query(e),
     };
     let bit = match q.status.as_deref().unwrap_or("fail") {
-        "fail" => crate::validate::BIT_FAIL,
-        "error" => crate::validate::BIT_ERROR,
+        "fail" => crate::agg::BIT_FAIL,
+        "error" => crate::agg::BIT_ERROR,
         other => {
             return error_response(
                 400,
@@ -450,7 +447,7 @@ async fn rule_failing(
                 continue;
             }
             if let Some(c) = h.results.iter().find(|c| c.rule == r && c.bits & bit != 0) {
-                let waiver = (bit == crate::validate::BIT_FAIL)
+                let waiver = (bit == crate::agg::BIT_FAIL)
                     .then(|| {
                         aggs.waivers
                             .active(h.agency as usize, &rule_id, &h.id, &h.hostname, now)
@@ -462,7 +459,7 @@ async fn rule_failing(
                     "hostname": &*h.hostname,
                     "agency": aggs.agencies.get(h.agency as usize).map(|a| a.name.as_str()),
                     "state": h.class.as_str(),
-                    "severity": crate::validate::sev_from(c.sev).as_str(),
+                    "severity": crate::agg::sev_from(c.sev).as_str(),
                     "finished_at": fmt_time(h.finished_at),
                     "waiver": waiver,
                 }));
@@ -470,66 +467,11 @@ async fn rule_failing(
         }
     }
     let (total, page, per_page, items) = paginate(items, q.page, q.per_page);
-    Json(json!({"rule_id": rule_id, "status": if bit == crate::validate::BIT_FAIL {"fail"} else {"error"},
-        "total": total, "page": page, "per_page": per_page, "hosts": items}))
+    Json(
+        json!({"rule_id": rule_id, "status": if bit == crate::agg::BIT_FAIL {"fail"} else {"error"},
+        "total": total, "page": page, "per_page": per_page, "hosts": items}),
+    )
     .into_response()
-}
-
-/// Days left until the deadline, rounded up, never negative.
-pub fn days_left(deadline: i64, now: i64) -> i64 {
-    if now >= deadline {
-        0
-    } else {
-        (deadline - now + 86399) / 86400
-    }
-}
-
-/// The campaign summary visible to `scope` (agency indexes).
-pub fn summary_json(app: &App, scope: &dyn Fn(usize) -> bool) -> serde_json::Value {
-    let now = app.clock.now();
-    let c = &app.config.campaign;
-    let mut aggs = app.lock_aggs();
-    aggs.sweep(now);
-    let mut agencies = Vec::new();
-    for (i, a) in aggs.agencies.iter().enumerate() {
-        if !scope(i) {
-            continue;
-        }
-        let projected = aggs.projected_completion(i, now).map(|t| t as i64);
-        let (active, expired) = aggs.waivers.counts(i, now);
-        let today = crate::agg::day_of(now);
-        let mut burndown: Vec<_> = a
-            .daily
-            .iter()
-            .filter(|d| d.day < today && d.day >= crate::agg::day_of(c.start))
-            .map(|d| json!({"day": &fmt_time(d.day)[..10], "compliant": d.compliant, "noncompliant": d.noncompliant, "stale": d.stale}))
-            .collect();
-        burndown.push(json!({"day": &fmt_time(today)[..10], "compliant": a.counts[0], "noncompliant": a.counts[1], "stale": a.counts[2]}));
-        agencies.push(json!({
-            "name": a.name,
-            "hosts": a.counts.iter().sum::<i64>(),
-            "compliant": a.counts[0],
-            "noncompliant": a.counts[1],
-            "stale": a.counts[2],
-            "reports_received": a.received_total,
-            "projected_completion": projected.map(fmt_time),
-            "on_track": projected.map(|t| t <= c.deadline).or(if a.counts[1] == 0 { Some(true) } else { None }),
-            "waivers": {"active": active, "expired": expired},
-            "burndown": burndown,
-        }));
-    }
-    json!({
-        "campaign": {
-            "name": c.name,
-            "start": fmt_time(c.start),
-            "deadline": fmt_time(c.deadline),
-            "days_left": days_left(c.deadline, now),
-            "severity_threshold": c.severity_threshold.as_str(),
-            "stale_after_seconds": c.stale_after,
-            "now": fmt_time(now),
-        },
-        "agencies": agencies,
-    })
 }
 
 async fn summary(State(s): State<ReadState>, headers: HeaderMap) -> Response {
@@ -537,7 +479,7 @@ async fn summary(State(s): State<ReadState>, headers: HeaderMap) -> Response {
         Ok(p) => p,
         Err(r) => return *r,
     };
-    Json(summary_json(&s.app, &|a| p.may_read(a))).into_response()
+    Json(Summary::current(&s.app, &|a| p.may_read(a))).into_response()
 }
 
 async fn list_waivers(State(s): State<ReadState>, headers: HeaderMap) -> Response {
@@ -561,7 +503,7 @@ async fn list_waivers(State(s): State<ReadState>, headers: HeaderMap) -> Respons
                             && w.selector.matches(&h.id, &h.hostname)
                             && h.results
                                 .iter()
-                                .any(|c| c.rule == r && c.bits & crate::validate::BIT_FAIL != 0)
+                                .any(|c| c.rule == r && c.bits & crate::agg::BIT_FAIL != 0)
                     })
                     .count()
             });

@@ -242,40 +242,16 @@ fn default_integrity_check() -> i64 {
     60
 }
 
-/// Parse a duration such as `48h`, `90s`, `1h30m`, `7d`.
+/// Parse a duration such as `48h`, `90s`, `1h30m`, `1.5h`, `7d` (the workspace grammar,
+/// [`hardline_agent::duration`]: a unit is required) to whole seconds.
 pub fn parse_duration(s: &str) -> Result<i64, String> {
-    let bad = || {
-        format!(
-            "invalid duration {s:?}: use a number with a unit s, m, h or d (\"48h\", \"1h30m\")"
-        )
-    };
-    let mut total: i64 = 0;
-    let mut num = String::new();
-    let mut any = false;
-    for c in s.trim().chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86400,
-            _ => return Err(bad()),
-        };
-        let n: i64 = num.parse().map_err(|_| bad())?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(bad)?;
-        num.clear();
-        any = true;
+    let d = hardline_agent::duration::parse(s)?;
+    if d.subsec_nanos() != 0 {
+        return Err(format!(
+            "invalid duration {s:?}: the collector counts whole seconds (\"1s\", not \"500ms\")"
+        ));
     }
-    if !num.is_empty() || !any {
-        return Err(bad());
-    }
-    Ok(total)
+    i64::try_from(d.as_secs()).map_err(|_| format!("invalid duration {s:?}: too long"))
 }
 
 fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
@@ -304,6 +280,17 @@ pub fn parse_time(s: &str) -> Result<(i64, bool), String> {
             "invalid time {s:?}: use RFC 3339 (\"2026-06-02T00:00:00Z\") or a date (\"2026-06-02\")"
         )),
     }
+}
+
+/// RFC 3339 of Unix seconds (for messages and JSON).
+pub fn fmt_time(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| t.to_string())
 }
 
 fn time_input(t: TimeInput) -> String {
@@ -655,5 +642,11 @@ tokens = [ { role = "agent",  sha256 = "0000000000000000000000000000000000000000
         assert!(parse_duration("").is_err());
         assert!(parse_duration("10").is_err());
         assert!(parse_duration("99999999999999999999d").is_err());
+        assert_eq!(parse_duration("1h 30m").unwrap(), 5400);
+        assert_eq!(parse_duration("1.5h").unwrap(), 5400);
+        assert!(parse_duration("1500ms")
+            .unwrap_err()
+            .contains("whole seconds"));
+        assert_eq!(parse_duration("2000ms").unwrap(), 2);
     }
 }

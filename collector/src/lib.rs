@@ -3,22 +3,30 @@
 //! aggregates current on every commit, and exposes them as Prometheus metrics, a read API
 //! and a status page.
 //!
-//! Layout: [`config`] (the TOML file), [`auth`] (tokens, rate limits), [`validate`]
-//! (refusals and report checks), [`store`] (SQLite, group-commit writer), [`agg`]
-//! (aggregates), [`waivers`], [`metrics`] (the Prometheus collector), [`api`] (HTTP
-//! routes), [`page`] (the status page), [`server`] (listeners, TLS, signals).
+//! Layout: [`config`] (the TOML file, timestamps), [`auth`] (tokens, rate limits),
+//! [`validate`] (refusals and report checks), [`store`] (SQLite, group-commit writer),
+//! [`agg`] (aggregates and the compact result model), [`waivers`], [`summary`] (the
+//! campaign summary), [`metrics`] (the Prometheus collector), [`http`] (error responses),
+//! [`api`] (HTTP routes), [`page`] (the status page), [`server`] (listeners, TLS, signals).
+//! Durations use the agent's [`hardline_agent::duration`].
+//!
+//! Dependencies point one way (`tests/it/modules.rs` checks that there is no cycle):
+//! config ← waivers ← agg ← validate ← store ← (this root: [`App`]) ← summary ← page ← api ←
+//! server, with metrics, http and auth beside them.
 
 pub mod agg;
 pub mod api;
 pub mod auth;
 pub mod config;
 pub mod conn;
+pub mod http;
 pub mod metrics;
 #[cfg(target_os = "linux")]
 pub mod notify;
 pub mod page;
 pub mod server;
 pub mod store;
+pub mod summary;
 pub mod validate;
 pub mod waivers;
 
@@ -260,6 +268,24 @@ impl App {
             .send(job)
             .await
             .map_err(|_| validate::Rejection::Unavailable("the writer has stopped".into()))
+    }
+}
+
+impl store::WriterContext for App {
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    fn config(&self) -> &config::Config {
+        &self.config
+    }
+
+    fn lock_aggs(&self) -> MutexGuard<'_, agg::Aggregates> {
+        App::lock_aggs(self)
+    }
+
+    fn store_health(&self, fault: Option<String>) {
+        App::store_health(self, fault)
     }
 }
 

@@ -5,8 +5,8 @@
 //! No family has a per-host label: the series count is agencies × rules × 4 statuses
 //! plus small constants.
 
-use crate::agg::Class;
-use crate::validate::{sev_from, REASONS};
+use crate::agg::{sev_from, Class};
+use crate::validate::REASONS;
 use crate::App;
 use hardline_agent::report::Status;
 use prometheus::core::{Collector, Desc};

@@ -16,13 +16,13 @@
 //! - `rules`: interned rule ids. `agencies`: accepted-report counters.
 //! - `daily`: the burn-down, one row per agency and UTC day (last counts of that day).
 
-use crate::agg::{Aggregates, Compact, DayPoint, HostUpdate};
-use crate::validate::{Collapsed, Rejection};
-use crate::App;
+use crate::agg::{Aggregates, Collapsed, Compact, DayPoint, HostUpdate};
+use crate::config::Config;
+use crate::validate::Rejection;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most reports in one transaction.
@@ -450,8 +450,21 @@ pub enum Job {
     Shutdown,
 }
 
+/// What the writer needs from the running collector. [`crate::App`] implements it, so the
+/// store does not depend on the application that owns it.
+pub trait WriterContext: Send + Sync {
+    /// Now, Unix seconds (the collector's clock).
+    fn now(&self) -> i64;
+    /// The configuration.
+    fn config(&self) -> &Config;
+    /// The aggregates, updated after every commit.
+    fn lock_aggs(&self) -> MutexGuard<'_, Aggregates>;
+    /// The outcome of the last write: `Some(why)` when it failed, `None` when it committed.
+    fn store_health(&self, fault: Option<String>);
+}
+
 /// The writer thread's loop. Returns when a `Shutdown` arrives or every sender is gone.
-pub fn writer(mut conn: Connection, app: Arc<App>, mut rx: mpsc::Receiver<Job>) {
+pub fn writer(mut conn: Connection, app: Arc<dyn WriterContext>, mut rx: mpsc::Receiver<Job>) {
     loop {
         let Some(first) = rx.blocking_recv() else {
             return;
@@ -471,10 +484,10 @@ pub fn writer(mut conn: Connection, app: Arc<App>, mut rx: mpsc::Receiver<Job>) 
             }
         }
         if !batch.is_empty() {
-            commit_batch(&mut conn, &app, batch);
+            commit_batch(&mut conn, &*app, batch);
         }
         if !snapshot.is_empty() || shutdown {
-            if let Err(error) = write_snapshot(&mut conn, &app) {
+            if let Err(error) = write_snapshot(&mut conn, &*app) {
                 tracing::error!(%error, "Could not write the daily snapshot.");
                 app.store_health(Some(error.to_string()));
             }
@@ -492,15 +505,15 @@ pub fn writer(mut conn: Connection, app: Arc<App>, mut rx: mpsc::Receiver<Job>) 
                 }
             }
             if !rest.is_empty() {
-                commit_batch(&mut conn, &app, rest);
+                commit_batch(&mut conn, &*app, rest);
             }
             return;
         }
     }
 }
 
-fn write_snapshot(conn: &mut Connection, app: &App) -> Result<(), rusqlite::Error> {
-    let now = app.clock.now();
+fn write_snapshot(conn: &mut Connection, app: &dyn WriterContext) -> Result<(), rusqlite::Error> {
+    let now = app.now();
     let points = {
         let mut aggs = app.lock_aggs();
         aggs.sweep(now);
@@ -514,7 +527,7 @@ fn write_snapshot(conn: &mut Connection, app: &App) -> Result<(), rusqlite::Erro
              noncompliant = excluded.noncompliant, stale = excluded.stale",
         )?;
         for (a, p) in &points {
-            let name = &app.config.agencies[*a].name;
+            let name = &app.config().agencies[*a].name;
             stmt.execute(params![
                 name.get_ref(),
                 p.day,
@@ -547,8 +560,8 @@ struct AgencyRules {
     added: std::collections::HashSet<String>,
 }
 
-fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
-    let now = app.clock.now();
+fn commit_batch(conn: &mut Connection, app: &dyn WriterContext, batch: Vec<IngestJob>) {
+    let now = app.now();
     // Look up owners, rule indexes and the agencies' rules in use under one short lock.
     let (mut priors, known_rules, released, mut agency_rules, mut free, mut next_index) = {
         let aggs = app.lock_aggs();
@@ -605,8 +618,8 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
             aggs.rules.len() as u32,
         )
     };
-    let max_rules = app.config.limits.max_rules;
-    let history = i64::from(app.config.history_per_host);
+    let max_rules = app.config().limits.max_rules;
+    let history = i64::from(app.config().history_per_host);
 
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
@@ -678,7 +691,7 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
             };
             compact.push(Compact {
                 rule: idx,
-                sev: crate::validate::sev_u8(c.severity),
+                sev: crate::agg::sev_u8(c.severity),
                 bits: c.bits,
             });
         }
@@ -690,7 +703,7 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
                 free.push(i);
             }
         };
-        let agency_name = app.config.agencies[j.agency as usize].name.get_ref();
+        let agency_name = app.config().agencies[j.agency as usize].name.get_ref();
         // Some(Ok(true)) stored, Some(Ok(false)) a replay, Some(Err(())) older than the
         // host's full history, None: the stored host belongs to another agency (the
         // savepoint is rolled back).
@@ -825,7 +838,10 @@ fn commit_batch(conn: &mut Connection, app: &App, batch: Vec<IngestJob>) {
         tx.prepare_cached(
             "UPDATE agencies SET reports_received = reports_received + ?2 WHERE name = ?1",
         )?
-        .execute(params![app.config.agencies[*a as usize].name.get_ref(), n])
+        .execute(params![
+            app.config().agencies[*a as usize].name.get_ref(),
+            n
+        ])
         .map(|_| ())
     });
     if let Err(e) = counted.and_then(|()| tx.commit()) {

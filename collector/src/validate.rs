@@ -6,8 +6,9 @@
 //! [`Rejection`], which knows its HTTP status and its short `reason` (the label of
 //! `hardline_reports_rejected_total`). Nothing is guessed or repaired.
 
-use crate::config::Limits;
-use hardline_agent::report::{Report, Severity, Status, Summary, SCHEMA_VERSION};
+use crate::agg::{status_bit, Collapsed};
+use crate::config::{fmt_time, Limits};
+use hardline_agent::report::{Report, Summary, SCHEMA_VERSION};
 use std::collections::HashSet;
 
 /// Why a request was refused.
@@ -127,63 +128,6 @@ impl Rejection {
             Rejection::Unavailable(m) => format!("store unavailable: {m}; retry later"),
         }
     }
-}
-
-/// Status bits in a collapsed per-rule result.
-pub const BIT_PASS: u8 = 1;
-/// `fail` present.
-pub const BIT_FAIL: u8 = 2;
-/// `error` present.
-pub const BIT_ERROR: u8 = 4;
-/// `not_applicable` present.
-pub const BIT_NA: u8 = 8;
-
-/// Status bit of `s`.
-pub fn status_bit(s: Status) -> u8 {
-    match s {
-        Status::Pass => BIT_PASS,
-        Status::Fail => BIT_FAIL,
-        Status::Error => BIT_ERROR,
-        Status::NotApplicable => BIT_NA,
-    }
-}
-
-/// The status a host counts under for a rule with several results (per-target rules):
-/// the worst one: fail, then error, then pass, then not_applicable.
-pub fn worst(bits: u8) -> Status {
-    if bits & BIT_FAIL != 0 {
-        Status::Fail
-    } else if bits & BIT_ERROR != 0 {
-        Status::Error
-    } else if bits & BIT_PASS != 0 {
-        Status::Pass
-    } else {
-        Status::NotApplicable
-    }
-}
-
-/// Severity as a byte and back.
-pub fn sev_u8(s: Severity) -> u8 {
-    s as u8
-}
-
-/// Inverse of [`sev_u8`].
-pub fn sev_from(b: u8) -> Severity {
-    Severity::ALL
-        .get(usize::from(b))
-        .copied()
-        .unwrap_or(Severity::Critical)
-}
-
-/// One rule's results on one host, collapsed: highest severity, set of statuses.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Collapsed {
-    /// Rule id.
-    pub rule_id: String,
-    /// Highest severity among its results.
-    pub severity: Severity,
-    /// `BIT_*` of the statuses present.
-    pub bits: u8,
 }
 
 /// Deepest nesting of arrays and objects accepted anywhere in a report, unknown fields
@@ -423,20 +367,10 @@ pub fn validate(r: &Report, limits: &Limits, now: i64) -> Result<Vec<Collapsed>,
     Ok(collapsed)
 }
 
-/// RFC 3339 of Unix seconds (for messages and JSON).
-pub fn fmt_time(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| t.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agg::{worst, BIT_ERROR, BIT_PASS};
     use hardline_agent::report::*;
     use proptest::prelude::*;
 

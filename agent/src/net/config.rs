@@ -127,7 +127,8 @@ pub struct AgentConfig {
     pub targets: Targets,
 }
 
-/// A duration written as `"5s"`, `"250ms"`, `"2m"`, `"1h"` or a number of seconds.
+/// A duration written as `"5s"`, `"250ms"`, `"2m"`, `"1h30m"`, `"1.5h"` (the grammar of
+/// [`crate::duration`]) or a number of seconds (`5`, `2.5`, or the string `"5"`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DurationValue(pub Duration);
 
@@ -153,28 +154,14 @@ impl<'de> Deserialize<'de> for DurationValue {
     }
 }
 
-/// Parse `5s`, `250ms`, `2m`, `1h`, `1d` or a bare number of seconds.
+/// Parse a duration in the workspace grammar ([`crate::duration`]), a bare number being
+/// seconds: `5s`, `250ms`, `2m`, `1h30m`, `1.5h`, `1d`, `3`; at most 365 days.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("bad duration {s:?} (expected e.g. 5s, 500ms, 2m)"))?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        "d" => n * 86400.0,
-        u => return Err(format!("bad duration unit {u:?} in {s:?} (ms, s, m, h, d)")),
-    };
-    if !secs.is_finite() || !(0.0..=31_536_000.0).contains(&secs) {
-        return Err(format!("duration {s:?} out of range"));
+    let d = crate::duration::parse_or_seconds(s)?;
+    if d > Duration::from_secs(31_536_000) {
+        return Err(format!("duration {s:?} out of range (at most 365d)"));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(d)
 }
 
 /// The `[targets]` table.
@@ -575,6 +562,9 @@ discover = false
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
         assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("1.5h").unwrap(), Duration::from_secs(5400));
+        assert!(parse_duration("366d").is_err());
         assert!(parse_duration("-1s").is_err());
         assert!(parse_duration("").is_err());
     }

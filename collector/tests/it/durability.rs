@@ -1,7 +1,7 @@
 use crate::util::*;
 use hardline_agent::report::{Severity::*, Status::*};
 use hardline_collector::agg::Compact;
-use hardline_collector::validate::{sev_from, worst};
+use hardline_collector::agg::{sev_from, worst};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 

@@ -12,6 +12,7 @@ mod ingest;
 mod integrity;
 mod limits;
 mod lock;
+mod modules;
 mod page;
 mod push;
 mod refusals;
