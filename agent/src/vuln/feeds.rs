@@ -65,6 +65,39 @@ pub struct OsvIndex {
     pub by_package: HashMap<String, Vec<Affected>>,
     /// What was loaded.
     pub info: FeedInfo,
+    /// The Debian-ordered versions of the records (Debian and Ubuntu ecosystems), parsed
+    /// once by [`OsvIndex::prepare`]: parsing dominates matching, and the collector matches
+    /// every stored inventory against one loaded index.
+    pub deb_versions: HashMap<String, debversion::Version>,
+}
+
+impl OsvIndex {
+    /// Parse every version of the Debian and Ubuntu records once, for the matcher. A version
+    /// that does not parse is left out: the matcher parses it again and reports why.
+    pub fn prepare(&mut self) {
+        let mut parsed = std::mem::take(&mut self.deb_versions);
+        for a in self.by_package.values().flatten() {
+            if !(a.ecosystem.starts_with("Debian:") || a.ecosystem.starts_with("Ubuntu:")) {
+                continue;
+            }
+            let texts = a
+                .ranges
+                .iter()
+                .flatten()
+                .map(|e| match e {
+                    Event::Introduced(x) | Event::Fixed(x) | Event::LastAffected(x) => x,
+                })
+                .chain(a.versions.iter());
+            for t in texts {
+                if t != "0" && !parsed.contains_key(t) {
+                    if let Ok(v) = crate::pkgdb::parse_deb(t) {
+                        parsed.insert(t.clone(), v);
+                    }
+                }
+            }
+        }
+        self.deb_versions = parsed;
+    }
 }
 
 /// The KEV catalog.
@@ -582,6 +615,7 @@ pub fn load_osv(dir: &Path, filter: PackageFilter<'_>) -> OsvIndex {
     }
     l.index.info.version = l.newest_modified.clone();
     l.index.info.updated = l.newest_modified.map(|m| m.chars().take(10).collect());
+    l.index.prepare();
     l.index
 }
 
