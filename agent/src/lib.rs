@@ -7,6 +7,7 @@ pub mod checks;
 pub mod host;
 pub mod inventory;
 pub mod net;
+pub mod outcome;
 pub mod output;
 pub mod pkgdb;
 pub mod policy;

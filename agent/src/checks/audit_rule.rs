@@ -43,8 +43,8 @@
 //! no `/etc/audit`, or no rules files), it is never `not_applicable`. An unreadable rules
 //! file is an `error`. Lines auditd would reject are listed in a failing result's evidence.
 
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;

@@ -25,8 +25,8 @@
 //! Unreadable metadata or content is an error.
 
 use crate::checks::expect::Pattern;
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::os::unix::fs::MetadataExt;

@@ -43,8 +43,8 @@
 //! **Absent.** No modprobe configuration at all fails (nothing disables the module).
 //! An unreadable configuration file is an `error`.
 
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};

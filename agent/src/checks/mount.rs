@@ -24,8 +24,8 @@
 //! an error. Known limit: an offline image that mounts `/tmp` with systemd's `tmp.mount`
 //! instead of fstab is reported as not separate.
 
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
 

@@ -27,8 +27,8 @@
 //! unsupported database (Berkeley DB rpmdb) → `error` naming the path (and line). Symbolic
 //! links are resolved inside the scan root.
 
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::Outcome;
 use crate::pkgdb::{self, Package, PackageDb};
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};

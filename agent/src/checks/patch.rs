@@ -45,8 +45,8 @@
 //! All databases are parsed once per scan (see [`crate::pkgdb`]). Paths are resolved inside
 //! the scan root, so `/var/run` → `/run` links of an image stay inside the image.
 
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::Outcome;
 use crate::pkgdb::{self, DbKind, Package, PackageDb};
 use crate::report::Evidence;
 use crate::updateinfo;

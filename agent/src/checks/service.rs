@@ -60,8 +60,8 @@
 //! `any_enabled` (every listed unit missing) and `masked`, `missing` decides: `fail`
 //! (default) or `not_applicable`.
 
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};

@@ -87,8 +87,8 @@ mod parser;
 mod difftest;
 
 use crate::checks::expect::Expect;
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use keywords::{Kind, Kw};
 use parser::{Config, Parsed, Resolved};

@@ -27,8 +27,8 @@
 //! whitespace collapsed to one space. The persistent configuration is parsed once per scan.
 
 use crate::checks::expect::Expect;
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};

@@ -17,8 +17,8 @@
 //!   (rustls' WebPkiServerVerifier: expired, unknown issuer, wrong name). Endpoints only:
 //!   a file has no server name to match.
 
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use rustls::pki_types::CertificateDer;
 use serde::{Deserialize, Serialize};

@@ -17,7 +17,7 @@
 
 use super::dns::{self, Answer};
 use super::spf;
-use crate::checks::Outcome;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use hickory_resolver::TokioResolver;
 use serde::{Deserialize, Serialize};

@@ -12,7 +12,7 @@
 //! restrictive too). Only `iodef`, or no CAA at all, fails.
 
 use super::dns::{self, Answer};
-use crate::checks::Outcome;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::dnssec::Proof;

@@ -10,7 +10,7 @@
 
 use super::config::TlsTarget;
 use super::tls::Handshake;
-use crate::checks::Outcome;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};

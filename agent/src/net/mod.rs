@@ -32,8 +32,9 @@ pub mod smtp;
 pub mod spf;
 pub mod tls;
 
-use crate::checks::{CheckSpec, Outcome};
+use crate::checks::CheckSpec;
 use crate::host::Host;
+use crate::outcome::Outcome;
 use crate::policy::Rule;
 use crate::report::RuleResult;
 use config::NetConfig;

@@ -8,8 +8,8 @@
 //! `nameserver` line fails the same way. Comments start with `#` or `;`. An IPv6 address
 //! with a zone (`fe80::1%eth0`) is compared without the zone.
 
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;

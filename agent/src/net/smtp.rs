@@ -13,7 +13,7 @@ use super::config::{DomainTarget, Starttls, TlsTarget};
 use super::dns::{self, Answer};
 use super::tls::{io_reason, Endpoint};
 use super::Ctx;
-use crate::checks::Outcome;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -14,7 +14,7 @@
 //! `max_lookups + 1` TXT queries.
 
 use super::dns::{self, Answer};
-use crate::checks::Outcome;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use hickory_resolver::TokioResolver;
 use serde::{Deserialize, Serialize};

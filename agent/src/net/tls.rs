@@ -18,7 +18,7 @@
 use super::config::{Starttls, TlsTarget};
 use super::legacy::{self, Answer, Flight, Probe, WeakFamily};
 use super::{op_timeout, Ctx};
-use crate::checks::Outcome;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
