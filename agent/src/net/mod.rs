@@ -31,6 +31,7 @@ pub mod resolver_conf;
 pub mod smtp;
 pub mod spf;
 pub mod tls;
+pub mod wire;
 
 use crate::checks::CheckSpec;
 use crate::host::Host;
@@ -310,7 +311,7 @@ async fn run_async(rules: &[&Rule], ctx: &Ctx, host: &Host) -> Vec<(usize, RuleR
                     .map(Endpoint::new)
                     .collect();
                 // A listener is a TLS endpoint when a handshake gets a certificate.
-                let probes = tls::futures_join(fresh.iter().map(|e| e.handshake(ctx))).await;
+                let probes = wire::futures_join(fresh.iter().map(|e| e.handshake(ctx))).await;
                 for (ep, hs) in fresh.into_iter().zip(probes) {
                     if !hs.chain.is_empty() {
                         endpoints.push(ep);
@@ -381,7 +382,7 @@ async fn run_async(rules: &[&Rule], ctx: &Ctx, host: &Host) -> Vec<(usize, RuleR
             _ => {}
         }
     }
-    let mut out = tls::futures_join(jobs).await;
+    let mut out = wire::futures_join(jobs).await;
     // Rules whose only targets were discovered listeners, none of which speaks TLS.
     for (i, rule) in rules.iter().enumerate() {
         let endpoint_rule = matches!(

@@ -17,6 +17,7 @@
 
 use super::config::{Starttls, TlsTarget};
 use super::legacy::{self, Answer, Flight, Probe, WeakFamily};
+use super::wire::{futures_join, io_reason};
 use super::{op_timeout, Ctx};
 use crate::outcome::Outcome;
 use crate::report::Evidence;
@@ -272,19 +273,9 @@ pub async fn connect(ctx: &Ctx, target: &TlsTarget) -> Result<TcpStream, String>
         .map_err(|e| format!("connect to {addr}: {}", io_reason(&e)))?;
     let _ = stream.set_nodelay(true);
     if target.starttls == Some(Starttls::Smtp) {
-        super::smtp::starttls(&mut stream).await?;
+        super::wire::starttls(&mut stream).await?;
     }
     Ok(stream)
-}
-
-/// A short reason for an I/O error (`connection refused`).
-pub fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
-        std::io::ErrorKind::ConnectionReset => "connection reset".to_string(),
-        std::io::ErrorKind::UnexpectedEof => "connection closed".to_string(),
-        _ => e.to_string(),
-    }
 }
 
 #[derive(Debug)]
@@ -434,7 +425,7 @@ async fn handshake(
             ));
             if target.https {
                 out.hsts = Some(
-                    tokio::time::timeout_at(deadline, super::hsts::fetch(&mut conn, target))
+                    tokio::time::timeout_at(deadline, super::wire::fetch(&mut conn, target))
                         .await
                         .unwrap_or_else(|_| Err("no HTTP response (timeout)".to_string())),
                 );
@@ -669,28 +660,4 @@ pub async fn evaluate_ciphers(p: &CipherParams, ep: &Endpoint, ctx: &Ctx) -> Out
             .with_all(evidence)
         }
     }
-}
-
-/// Await futures concurrently, results in input order.
-pub async fn futures_join<F: std::future::Future>(
-    futs: impl IntoIterator<Item = F>,
-) -> Vec<F::Output> {
-    let futs: Vec<_> = futs.into_iter().map(Box::pin).collect();
-    let mut out: Vec<Option<F::Output>> = futs.iter().map(|_| None).collect();
-    let mut pending: Vec<_> = futs.into_iter().enumerate().collect();
-    std::future::poll_fn(move |cx| {
-        pending.retain_mut(|(i, f)| match f.as_mut().poll(cx) {
-            std::task::Poll::Ready(v) => {
-                out[*i] = Some(v);
-                false
-            }
-            std::task::Poll::Pending => true,
-        });
-        if pending.is_empty() {
-            std::task::Poll::Ready(std::mem::take(&mut out).into_iter().flatten().collect())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await
 }
