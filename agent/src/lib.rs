@@ -4,6 +4,7 @@
 //! Data flows one way: [`policy`] → [`checks`] → [`report`] → [`output`].
 
 pub mod checks;
+pub mod config;
 pub mod host;
 pub mod inventory;
 pub mod net;
