@@ -58,9 +58,9 @@ pub enum CheckSpec {
     Vulnerability(vulnerability::Params),
     // Network checks (net/): evaluated per target by `net::run`, not by `evaluate`.
     /// TLS endpoint refuses protocol versions below a floor.
-    TlsProtocol(crate::net::tls::ProtocolParams),
+    TlsProtocol(crate::net::tls_protocol::Params),
     /// TLS endpoint refuses weak cipher suite families.
-    TlsCiphers(crate::net::tls::CipherParams),
+    TlsCiphers(crate::net::tls_ciphers::Params),
     /// Certificate expiry, key strength, signature, chain trust (endpoints and files).
     Certificate(crate::net::cert::Params),
     /// HTTPS endpoint sends Strict-Transport-Security.

@@ -21,6 +21,7 @@
 
 pub mod cert;
 pub mod config;
+pub mod ctx;
 pub mod discover;
 pub mod dmarc;
 pub mod dns;
@@ -31,6 +32,9 @@ pub mod resolver_conf;
 pub mod smtp;
 pub mod spf;
 pub mod tls;
+pub mod tls_ciphers;
+pub mod tls_protocol;
+pub mod trust;
 pub mod wire;
 
 use crate::checks::CheckSpec;
@@ -39,14 +43,11 @@ use crate::outcome::Outcome;
 use crate::policy::Rule;
 use crate::report::RuleResult;
 use config::NetConfig;
-use hickory_resolver::TokioResolver;
+use ctx::Ctx;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
-use tls::{Endpoint, TlsCtx};
-use tokio::sync::{OnceCell, Semaphore, SemaphorePermit};
+use std::time::Instant;
+use tls::Endpoint;
 
 /// True for the check types that [`run`] evaluates per target.
 pub fn is_network(spec: &CheckSpec) -> bool {
@@ -63,95 +64,6 @@ pub fn is_network(spec: &CheckSpec) -> bool {
             | CheckSpec::Caa(_)
             | CheckSpec::Resolver(_)
     )
-}
-
-/// Shared state of one run: configuration, concurrency limit, trust store, resolvers.
-pub struct Ctx {
-    /// The merged configuration.
-    pub cfg: NetConfig,
-    sem: Semaphore,
-    tls: OnceLock<TlsCtx>,
-    resolver: OnceCell<Result<TokioResolver, String>>,
-    validating: OnceCell<Result<TokioResolver, String>>,
-}
-
-impl Ctx {
-    /// A context for `cfg`.
-    pub fn new(cfg: NetConfig) -> Ctx {
-        Ctx {
-            sem: Semaphore::new(cfg.concurrency.max(1)),
-            cfg,
-            tls: OnceLock::new(),
-            resolver: OnceCell::new(),
-            validating: OnceCell::new(),
-        }
-    }
-
-    /// Wait for a slot among the `concurrency` operations in flight.
-    pub async fn permit(&self) -> Option<SemaphorePermit<'_>> {
-        self.sem.acquire().await.ok()
-    }
-
-    /// The TLS provider and trust store (loaded on first use).
-    pub fn tls(&self) -> &TlsCtx {
-        self.tls
-            .get_or_init(|| TlsCtx::new(self.cfg.ca_bundle.as_deref()))
-    }
-
-    /// The (non-validating) resolver.
-    pub async fn resolver(&self) -> Result<&TokioResolver, String> {
-        self.resolver
-            .get_or_init(|| async { dns::build(&self.cfg, false) })
-            .await
-            .as_ref()
-            .map_err(Clone::clone)
-    }
-
-    /// The DNSSEC-validating resolver.
-    pub async fn validating(&self) -> Result<&TokioResolver, String> {
-        self.validating
-            .get_or_init(|| async { dns::build(&self.cfg, true) })
-            .await
-            .as_ref()
-            .map_err(Clone::clone)
-    }
-
-    /// The socket address of `host:port` (the configured nameservers resolve names when
-    /// set, else the system resolver with /etc/hosts).
-    pub async fn resolve_addr(&self, host: &str, port: u16) -> Result<SocketAddr, String> {
-        if let Ok(ip) = host.parse::<IpAddr>() {
-            return Ok(SocketAddr::new(ip, port));
-        }
-        if self.cfg.nameservers.is_empty() {
-            let mut it = tokio::net::lookup_host((host, port))
-                .await
-                .map_err(|e| format!("{host}: cannot resolve ({e})"))?;
-            return it.next().ok_or_else(|| format!("{host}: no address"));
-        }
-        let r = self.resolver().await?;
-        dns::address(r, host, self.cfg.timeout)
-            .await
-            .map(|ip| SocketAddr::new(ip, port))
-    }
-}
-
-/// Run `fut` with a deadline; a timeout becomes "no answer within …".
-pub async fn op_timeout<T>(
-    d: Duration,
-    fut: impl Future<Output = Result<T, String>>,
-) -> Result<T, String> {
-    match tokio::time::timeout(d, fut).await {
-        Ok(r) => r,
-        Err(_) => Err(format!("no answer within {} (timeout)", human(d))),
-    }
-}
-
-fn human(d: Duration) -> String {
-    if d.subsec_millis() == 0 {
-        format!("{}s", d.as_secs())
-    } else {
-        format!("{}ms", d.as_millis())
-    }
 }
 
 fn result(rule: &Rule, outcome: Outcome, target: Option<String>, started: Instant) -> RuleResult {
@@ -333,7 +245,7 @@ async fn run_async(rules: &[&Rule], ctx: &Ctx, host: &Host) -> Vec<(usize, RuleR
                 for ep in &endpoints {
                     jobs.push(Box::pin(async move {
                         let s = Instant::now();
-                        let o = tls::evaluate_protocol(p, ep, ctx).await;
+                        let o = tls_protocol::evaluate(p, ep, ctx).await;
                         (i, result(rule, o, Some(ep.target.label()), s))
                     }));
                 }
@@ -342,7 +254,7 @@ async fn run_async(rules: &[&Rule], ctx: &Ctx, host: &Host) -> Vec<(usize, RuleR
                 for ep in &endpoints {
                     jobs.push(Box::pin(async move {
                         let s = Instant::now();
-                        let o = tls::evaluate_ciphers(p, ep, ctx).await;
+                        let o = tls_ciphers::evaluate(p, ep, ctx).await;
                         (i, result(rule, o, Some(ep.target.label()), s))
                     }));
                 }

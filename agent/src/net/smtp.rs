@@ -10,10 +10,10 @@
 //! that does not offer STARTTLS, or whose handshake fails, fails the rule.
 
 use super::config::{DomainTarget, Starttls, TlsTarget};
+use super::ctx::Ctx;
 use super::dns::{self, Answer};
 use super::tls::Endpoint;
 use super::wire::{futures_join, NOT_OFFERED};
-use super::Ctx;
 use crate::outcome::Outcome;
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
