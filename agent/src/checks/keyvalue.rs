@@ -34,7 +34,7 @@
 
 use crate::checks::expect::{Expect, Scalar};
 use crate::host::Host;
-use crate::outcome::Outcome;
+use crate::outcome::{HostCheck, Outcome};
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
@@ -114,6 +114,12 @@ pub enum MissingFile {
     NotApplicable,
     /// A failure.
     Fail,
+}
+
+impl HostCheck for Params {
+    fn evaluate(&self, host: &Host) -> Outcome {
+        evaluate(self, host)
+    }
 }
 
 /// Evaluate a `keyvalue` check.

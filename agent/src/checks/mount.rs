@@ -25,7 +25,7 @@
 //! instead of fstab is reported as not separate.
 
 use crate::host::Host;
-use crate::outcome::Outcome;
+use crate::outcome::{HostCheck, Outcome};
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +46,12 @@ pub struct Params {
 
 fn yes() -> bool {
     true
+}
+
+impl HostCheck for Params {
+    fn evaluate(&self, host: &Host) -> Outcome {
+        evaluate(self, host)
+    }
 }
 
 /// Evaluate a `mount` check.

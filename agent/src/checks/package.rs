@@ -28,7 +28,7 @@
 //! links are resolved inside the scan root.
 
 use crate::host::Host;
-use crate::outcome::Outcome;
+use crate::outcome::{HostCheck, Outcome};
 use crate::pkgdb::{self, Package, PackageDb};
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
@@ -113,6 +113,12 @@ impl TryFrom<RawParams> for Params {
             min_version: r.min_version,
             os: r.os,
         })
+    }
+}
+
+impl HostCheck for Params {
+    fn evaluate(&self, host: &Host) -> Outcome {
+        evaluate(self, host)
     }
 }
 

@@ -62,6 +62,19 @@ impl Ctx {
             .map_err(Clone::clone)
     }
 
+    /// The resolver and a slot among the operations in flight, for a query about `domain`
+    /// (`Err`: why there is no resolver, naming the domain).
+    pub async fn dns(
+        &self,
+        domain: &str,
+    ) -> Result<(&TokioResolver, Option<SemaphorePermit<'_>>), String> {
+        let r = self
+            .resolver()
+            .await
+            .map_err(|e| format!("{domain}: {e}"))?;
+        Ok((r, self.permit().await))
+    }
+
     /// The socket address of `host:port` (the configured nameservers resolve names when
     /// set, else the system resolver with /etc/hosts).
     pub async fn resolve_addr(&self, host: &str, port: u16) -> Result<SocketAddr, String> {

@@ -8,7 +8,9 @@
 //! or unparsable header fails. Endpoints are HTTPS when marked `https = true`, or on port
 //! 443 without STARTTLS; with none, the rule is not applicable.
 
-use super::tls::Handshake;
+use super::check::{Eval, NetCheck, Targets};
+use super::ctx::Ctx;
+use super::tls::{Endpoint, Handshake};
 use crate::outcome::Outcome;
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
@@ -20,6 +22,19 @@ pub struct Params {
     /// Minimum `max-age` in seconds (one year: 31536000).
     #[serde(default = "default_max_age")]
     pub min_max_age: u64,
+}
+
+impl NetCheck for Params {
+    fn targets(&self) -> Targets {
+        Targets::HttpsEndpoints
+    }
+
+    fn endpoint<'a>(&'a self, ep: &'a Endpoint, ctx: &'a Ctx) -> Eval<'a> {
+        Box::pin(async move {
+            let hs = ep.handshake(ctx).await;
+            evaluate(self, &hs, &ep.target.label())
+        })
+    }
 }
 
 fn default_max_age() -> u64 {

@@ -9,6 +9,7 @@
 //! with a null MX, is not applicable; an MX host that cannot be reached is an error; one
 //! that does not offer STARTTLS, or whose handshake fails, fails the rule.
 
+use super::check::{Eval, NetCheck, Targets};
 use super::config::{DomainTarget, Starttls, TlsTarget};
 use super::ctx::Ctx;
 use super::dns::{self, Answer};
@@ -22,6 +23,16 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {}
+
+impl NetCheck for Params {
+    fn targets(&self) -> Targets {
+        Targets::Domains
+    }
+
+    fn domain<'a>(&'a self, d: &'a DomainTarget, ctx: &'a Ctx) -> Eval<'a> {
+        Box::pin(evaluate(d, ctx))
+    }
+}
 
 /// Evaluate `smtp_starttls` on one domain.
 pub async fn evaluate(d: &DomainTarget, ctx: &Ctx) -> Outcome {

@@ -4,6 +4,7 @@
 //! One ClientHello offering every weak suite of the listed families; when the server picks
 //! one, one probe per family lists them all (probes shared through [`Endpoint::probe`]).
 
+use super::check::{Eval, NetCheck, Targets};
 use super::ctx::Ctx;
 use super::legacy::{self, Probe, WeakFamily};
 use super::tls::Endpoint;
@@ -18,6 +19,16 @@ use serde::{Deserialize, Serialize};
 pub struct Params {
     /// Families that must be refused: rc4, 3des, des, null, export, anon.
     pub refuse: Vec<WeakFamily>,
+}
+
+impl NetCheck for Params {
+    fn targets(&self) -> Targets {
+        Targets::Endpoints
+    }
+
+    fn endpoint<'a>(&'a self, ep: &'a Endpoint, ctx: &'a Ctx) -> Eval<'a> {
+        Box::pin(evaluate(self, ep, ctx))
+    }
 }
 
 /// tls.weak_ciphers on one endpoint: one probe offering every weak suite; when the server

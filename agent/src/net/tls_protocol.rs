@@ -5,6 +5,7 @@
 //! [`Endpoint::probe`]). A version the server accepts fails the rule; a probe without a
 //! verdict (unreachable, timeout) is an error.
 
+use super::check::{Eval, NetCheck, Targets};
 use super::ctx::Ctx;
 use super::legacy::{self, Probe};
 use super::tls::Endpoint;
@@ -21,6 +22,16 @@ pub struct Params {
     /// is probed and must be refused.
     #[serde(default = "default_min_version")]
     pub min_version: String,
+}
+
+impl NetCheck for Params {
+    fn targets(&self) -> Targets {
+        Targets::Endpoints
+    }
+
+    fn endpoint<'a>(&'a self, ep: &'a Endpoint, ctx: &'a Ctx) -> Eval<'a> {
+        Box::pin(evaluate(self, ep, ctx))
+    }
 }
 
 fn default_min_version() -> String {
