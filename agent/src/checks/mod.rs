@@ -31,6 +31,7 @@ pub mod package;
 pub mod patch;
 pub mod service;
 pub mod sshd;
+pub mod sticky_dirs;
 pub mod sysctl;
 pub mod vulnerability;
 
@@ -112,6 +113,8 @@ registry! {
         "audit_rule" => AuditRule(audit_rule::Params),
         /// Known vulnerabilities open on the host (needs `scan --feeds`).
         "vulnerability" => Vulnerability(vulnerability::Params),
+        /// World-writable directories have the sticky bit.
+        "sticky_dirs" => StickyDirs(sticky_dirs::Params),
     }
     network {
         /// TLS endpoint refuses protocol versions below a floor.
