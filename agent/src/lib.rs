@@ -4,10 +4,12 @@
 //! Data flows one way: [`policy`] → [`checks`] → [`report`] → [`output`].
 
 pub mod checks;
+pub mod config;
 pub mod duration;
 pub mod host;
 pub mod inventory;
 pub mod net;
+pub mod outcome;
 pub mod output;
 pub mod pkgdb;
 pub mod policy;

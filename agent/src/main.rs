@@ -4,8 +4,9 @@
 //! 1 reports remain spooled (or were refused), 2 configuration error.
 
 use clap::{Parser, Subcommand};
+use hardline_agent::config::AgentConfig;
 use hardline_agent::host::{Host, Limits};
-use hardline_agent::net::config::{AgentConfig, NetConfig};
+use hardline_agent::net::config::NetConfig;
 use hardline_agent::output::{self, Format};
 use hardline_agent::policy::Policy;
 use hardline_agent::push;

@@ -300,6 +300,36 @@ mod tests {
     }
 
     #[test]
+    fn unknown_check_type_lists_every_registered_type_in_order() {
+        let e = err(&GOOD.replace("type: file", "type: nope"));
+        let names: Vec<String> = crate::checks::CheckSpec::TYPES
+            .iter()
+            .map(|(n, _, _)| n.to_string())
+            .collect();
+        let want = format!(
+            "unknown variant `nope`, expected one of {}",
+            names.join(", ")
+        );
+        assert!(e.contains(&want), "{e}\nwant: {want}");
+        assert!(want.starts_with(
+            "unknown variant `nope`, expected one of sshd, sysctl, file, keyvalue, mount"
+        ));
+    }
+
+    #[test]
+    fn unknown_params_and_check_keys_are_errors() {
+        let e = err(&GOOD.replace("{path: /etc/passwd}", "{path: /etc/passwd, colour: red}"));
+        assert!(e.starts_with("p.yaml:"), "{e}");
+        assert!(e.contains("colour"), "{e}");
+        let e = err(&GOOD.replace(
+            "      params: {path: /etc/passwd}\n",
+            "      params: {path: /etc/passwd}\n      colour: red\n",
+        ));
+        assert!(e.starts_with("p.yaml:"), "{e}");
+        assert!(e.contains("colour"), "{e}");
+    }
+
+    #[test]
     fn wrong_type_is_an_error() {
         let e = err(&GOOD.replace("severity: low", "severity: [1]"));
         assert!(e.starts_with("p.yaml:4:"), "{e}");

@@ -2,9 +2,12 @@
 //! are file reads, and parsed files are shared through [`Host::cached`].
 
 use crate::checks::vulnerability::CACHE_KEY;
+use crate::checks::Kind;
 use crate::host::Host;
 use crate::inventory;
+use crate::net::check::NetCheck;
 use crate::net::config::NetConfig;
+use crate::outcome::Finding;
 use crate::policy::{Policy, Rule};
 use crate::report::{AgentInfo, HostInfo, PolicyInfo, Report, RuleResult, Summary, SCHEMA_VERSION};
 use crate::vuln::{self, FeedOptions};
@@ -56,21 +59,27 @@ pub fn host_info(host: &Host) -> HostInfo {
     }
 }
 
-/// Evaluate one rule.
-pub fn evaluate_rule(rule: &Rule, host: &Host) -> RuleResult {
-    let started = Instant::now();
-    let outcome = rule.check.evaluate(host);
+/// The one place a [`RuleResult`] is built: a rule and one finding of its check.
+pub fn rule_result(rule: &Rule, finding: Finding) -> RuleResult {
     RuleResult {
         rule_id: rule.id.clone(),
         title: rule.title.clone(),
         severity: rule.severity,
-        status: outcome.status,
-        message: outcome.message,
-        target: None,
-        evidence: outcome.evidence,
+        status: finding.outcome.status,
+        message: finding.outcome.message,
+        target: finding.target,
+        evidence: finding.outcome.evidence,
         nist_800_53: rule.references.nist_800_53.clone(),
-        duration_seconds: started.elapsed().as_secs_f64(),
+        duration_seconds: finding.duration.as_secs_f64(),
     }
+}
+
+/// Evaluate one rule against the host (a network rule is `not_applicable` here: see
+/// [`scan_with`]).
+pub fn evaluate_rule(rule: &Rule, host: &Host) -> RuleResult {
+    let started = Instant::now();
+    let outcome = rule.check.evaluate(host);
+    rule_result(rule, Finding::new(outcome, None, started))
 }
 
 /// Evaluate `rules` (all of the policy when empty) and build the report. Network rules
@@ -116,12 +125,20 @@ pub fn scan_full(
         .iter()
         .filter(|r| only.is_empty() || only.iter().any(|id| id == &r.id))
         .collect();
-    let (network, local): (Vec<&Rule>, Vec<&Rule>) = selected
-        .into_iter()
-        .partition(|r| crate::net::is_network(&r.check));
-    let mut results: Vec<RuleResult> = local.iter().map(|r| evaluate_rule(r, host)).collect();
+    let mut results: Vec<RuleResult> = Vec::new();
+    let mut network: Vec<(&Rule, &dyn NetCheck)> = Vec::new();
+    for rule in selected {
+        match rule.check.kind() {
+            Kind::Host(_) => results.push(evaluate_rule(rule, host)),
+            Kind::Network(check) => network.push((rule, check)),
+        }
+    }
     if !network.is_empty() {
-        results.extend(crate::net::run(&network, net, host));
+        let checks: Vec<&dyn NetCheck> = network.iter().map(|(_, c)| *c).collect();
+        let found = crate::net::run(&checks, net, host);
+        for ((rule, _), findings) in network.iter().zip(found) {
+            results.extend(findings.into_iter().map(|f| rule_result(rule, f)));
+        }
     }
     Report {
         schema_version: SCHEMA_VERSION,

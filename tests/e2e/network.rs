@@ -23,7 +23,7 @@ fn network_rules() -> Vec<String> {
         .unwrap()
         .rules
         .iter()
-        .filter(|r| hardline_agent::net::is_network(&r.check))
+        .filter(|r| r.check.is_network())
         .map(|r| r.id.clone())
         .collect()
 }

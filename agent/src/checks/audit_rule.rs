@@ -43,8 +43,8 @@
 //! no `/etc/audit`, or no rules files), it is never `not_applicable`. An unreadable rules
 //! file is an `error`. Lines auditd would reject are listed in a failing result's evidence.
 
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::{HostCheck, Outcome};
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
@@ -161,6 +161,12 @@ impl<'de> Deserialize<'de> for RequiredRule {
 impl Serialize for RequiredRule {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.text)
+    }
+}
+
+impl HostCheck for Params {
+    fn evaluate(&self, host: &Host) -> Outcome {
+        evaluate(self, host)
     }
 }
 

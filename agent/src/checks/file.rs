@@ -25,8 +25,8 @@
 //! Unreadable metadata or content is an error.
 
 use crate::checks::expect::Pattern;
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::{HostCheck, Outcome};
 use crate::report::Evidence;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::os::unix::fs::MetadataExt;
@@ -142,6 +142,12 @@ impl<'de> Deserialize<'de> for Mode {
 impl Serialize for Mode {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format!("{:04o}", self.0))
+    }
+}
+
+impl HostCheck for Params {
+    fn evaluate(&self, host: &Host) -> Outcome {
+        evaluate(self, host)
     }
 }
 

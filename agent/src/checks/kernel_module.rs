@@ -43,8 +43,8 @@
 //! **Absent.** No modprobe configuration at all fails (nothing disables the module).
 //! An unreadable configuration file is an `error`.
 
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::{HostCheck, Outcome};
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -114,6 +114,12 @@ pub enum Require {
     Blacklisted,
     /// Either of them.
     Either,
+}
+
+impl HostCheck for Params {
+    fn evaluate(&self, host: &Host) -> Outcome {
+        evaluate(self, host)
+    }
 }
 
 /// Evaluate a `kernel_module` check.

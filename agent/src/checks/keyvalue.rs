@@ -33,8 +33,8 @@
 //! inside the scan root. Evidence names the file and line of the winning definition.
 
 use crate::checks::expect::{Expect, Scalar};
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::{HostCheck, Outcome};
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
@@ -114,6 +114,12 @@ pub enum MissingFile {
     NotApplicable,
     /// A failure.
     Fail,
+}
+
+impl HostCheck for Params {
+    fn evaluate(&self, host: &Host) -> Outcome {
+        evaluate(self, host)
+    }
 }
 
 /// Evaluate a `keyvalue` check.

@@ -3,12 +3,21 @@
 //! A rule's `check:` is `{type: <name>, params: {...}}`. Serde turns an unknown type into
 //! "unknown variant `x`, expected one of …" at load time, with the file position.
 //!
-//! Adding a check type: write `checks/<name>.rs` (module doc → `Params` → `evaluate` →
-//! tests), add its line to [`CheckSpec`] and its arm to [`CheckSpec::evaluate`], and add
-//! fixtures under `tests/fixtures/<name>/`.
+//! The one list below ([`registry!`]) generates [`CheckSpec`] (the serde enum), its
+//! [`CheckSpec::type_name`], and [`CheckSpec::kind`]: whether a type is a host check
+//! (its `Params` implements [`HostCheck`], evaluated once per host) or a network check
+//! (implements [`NetCheck`], evaluated per target by [`crate::net::run`]) is decided by the
+//! part of the list its line is in, and nowhere else. A line in the wrong part does not
+//! compile.
+//!
+//! Adding a check type: write its file (`checks/<name>.rs` with `impl HostCheck for Params`,
+//! or `net/<name>.rs` with `impl NetCheck for Params`), declare the module, add its line
+//! below, and its rule fixtures under `tests/rules/<rule_id>/`. CONTRIBUTING.md has the
+//! recipe.
 
 use crate::host::Host;
-use crate::report::{Evidence, Status};
+use crate::net::check::NetCheck;
+use crate::outcome::{HostCheck, Outcome};
 use serde::{Deserialize, Serialize};
 
 pub mod expect;
@@ -22,172 +31,150 @@ pub mod package;
 pub mod patch;
 pub mod service;
 pub mod sshd;
+pub mod sticky_dirs;
 pub mod sysctl;
 pub mod vulnerability;
 
-/// A check type and its parameters.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(
-    tag = "type",
-    content = "params",
-    rename_all = "snake_case",
-    deny_unknown_fields
-)]
-pub enum CheckSpec {
-    /// Effective OpenSSH server configuration.
-    Sshd(sshd::Params),
-    /// Persistent and runtime kernel parameters.
-    Sysctl(sysctl::Params),
-    /// File existence, mode and ownership.
-    File(file::Params),
-    /// `KEY VALUE` / `KEY=VALUE` configuration files.
-    Keyvalue(keyvalue::Params),
-    /// Mount points and their options.
-    Mount(mount::Params),
-    /// Installed packages and their versions.
-    Package(package::Params),
-    /// Patch currency: pending security updates, pending reboot, end of support.
-    Patch(patch::Params),
-    /// systemd unit enablement.
-    Service(service::Params),
-    /// Kernel module loading disabled.
-    KernelModule(kernel_module::Params),
-    /// auditd rules present.
-    AuditRule(audit_rule::Params),
-    /// Known vulnerabilities open on the host (needs `scan --feeds`).
-    Vulnerability(vulnerability::Params),
-    // Network checks (net/): evaluated per target by `net::run`, not by `evaluate`.
-    /// TLS endpoint refuses protocol versions below a floor.
-    TlsProtocol(crate::net::tls::ProtocolParams),
-    /// TLS endpoint refuses weak cipher suite families.
-    TlsCiphers(crate::net::tls::CipherParams),
-    /// Certificate expiry, key strength, signature, chain trust (endpoints and files).
-    Certificate(crate::net::cert::Params),
-    /// HTTPS endpoint sends Strict-Transport-Security.
-    Hsts(crate::net::hsts::Params),
-    /// Every MX host of a domain offers STARTTLS.
-    SmtpStarttls(crate::net::smtp::Params),
-    /// A domain's SPF record.
-    Spf(crate::net::spf::Params),
-    /// A domain's DMARC record.
-    Dmarc(crate::net::dmarc::Params),
-    /// A domain's zone validates with DNSSEC.
-    Dnssec(crate::net::dnssec::Params),
-    /// A domain restricts certificate issuance with CAA.
-    Caa(crate::net::dnssec::CaaParams),
-    /// The host's resolv.conf uses only allowed resolvers.
-    Resolver(crate::net::resolver_conf::Params),
+/// What a check type is, with its parameters.
+pub enum Kind<'a> {
+    /// Evaluated once against the host.
+    Host(&'a dyn HostCheck),
+    /// Evaluated per network target (or per configured file) by [`crate::net::run`].
+    Network(&'a dyn NetCheck),
+}
+
+/// Generates the registry from one list: `"name" => Variant(ParamsType),` per check type,
+/// host checks first, then network checks. The order is the order of serde's "expected
+/// one of" list.
+macro_rules! registry {
+    (
+        host {
+            $( $(#[$hmeta:meta])* $hname:literal => $hvar:ident($hty:ty), )*
+        }
+        network {
+            $( $(#[$nmeta:meta])* $nname:literal => $nvar:ident($nty:ty), )*
+        }
+    ) => {
+        /// A check type and its parameters.
+        #[derive(Debug, Clone, Serialize, Deserialize)]
+        #[serde(tag = "type", content = "params", deny_unknown_fields)]
+        pub enum CheckSpec {
+            $( $(#[$hmeta])* #[serde(rename = $hname)] $hvar($hty), )*
+            $( $(#[$nmeta])* #[serde(rename = $nname)] $nvar($nty), )*
+        }
+
+        impl CheckSpec {
+            /// Every check type: (name as written in policies, enum variant, network?).
+            pub const TYPES: &'static [(&'static str, &'static str, bool)] = &[
+                $( ($hname, stringify!($hvar), false), )*
+                $( ($nname, stringify!($nvar), true), )*
+            ];
+
+            /// The check type's name as written in policies.
+            pub fn type_name(&self) -> &'static str {
+                match self {
+                    $( CheckSpec::$hvar(_) => $hname, )*
+                    $( CheckSpec::$nvar(_) => $nname, )*
+                }
+            }
+
+            /// Host or network check, with its parameters.
+            pub fn kind(&self) -> Kind<'_> {
+                match self {
+                    $( CheckSpec::$hvar(p) => Kind::Host(p), )*
+                    $( CheckSpec::$nvar(p) => Kind::Network(p), )*
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    host {
+        /// Effective OpenSSH server configuration.
+        "sshd" => Sshd(sshd::Params),
+        /// Persistent and runtime kernel parameters.
+        "sysctl" => Sysctl(sysctl::Params),
+        /// File existence, mode and ownership.
+        "file" => File(file::Params),
+        /// `KEY VALUE` / `KEY=VALUE` configuration files.
+        "keyvalue" => Keyvalue(keyvalue::Params),
+        /// Mount points and their options.
+        "mount" => Mount(mount::Params),
+        /// Installed packages and their versions.
+        "package" => Package(package::Params),
+        /// Patch currency: pending security updates, pending reboot, end of support.
+        "patch" => Patch(patch::Params),
+        /// systemd unit enablement.
+        "service" => Service(service::Params),
+        /// Kernel module loading disabled.
+        "kernel_module" => KernelModule(kernel_module::Params),
+        /// auditd rules present.
+        "audit_rule" => AuditRule(audit_rule::Params),
+        /// Known vulnerabilities open on the host (needs `scan --feeds`).
+        "vulnerability" => Vulnerability(vulnerability::Params),
+        /// World-writable directories have the sticky bit.
+        "sticky_dirs" => StickyDirs(sticky_dirs::Params),
+    }
+    network {
+        /// TLS endpoint refuses protocol versions below a floor.
+        "tls_protocol" => TlsProtocol(crate::net::tls_protocol::Params),
+        /// TLS endpoint refuses weak cipher suite families.
+        "tls_ciphers" => TlsCiphers(crate::net::tls_ciphers::Params),
+        /// Certificate expiry, key strength, signature, chain trust (endpoints and files).
+        "certificate" => Certificate(crate::net::cert::Params),
+        /// HTTPS endpoint sends Strict-Transport-Security.
+        "hsts" => Hsts(crate::net::hsts::Params),
+        /// Every MX host of a domain offers STARTTLS.
+        "smtp_starttls" => SmtpStarttls(crate::net::smtp::Params),
+        /// A domain's SPF record.
+        "spf" => Spf(crate::net::spf::Params),
+        /// A domain's DMARC record.
+        "dmarc" => Dmarc(crate::net::dmarc::Params),
+        /// A domain's zone validates with DNSSEC.
+        "dnssec" => Dnssec(crate::net::dnssec::Params),
+        /// A domain restricts certificate issuance with CAA.
+        "caa" => Caa(crate::net::dnssec::CaaParams),
+        /// The host's resolv.conf uses only allowed resolvers.
+        "resolver" => Resolver(crate::net::resolver_conf::Params),
+    }
 }
 
 impl CheckSpec {
-    /// Evaluate the check against a host. Never panics on bad input: unreadable or
-    /// malformed files give [`Status::Error`].
+    /// True for the network check types, which [`crate::net::run`] evaluates per target.
+    pub fn is_network(&self) -> bool {
+        matches!(self.kind(), Kind::Network(_))
+    }
+
+    /// Evaluate a host check against a host. Never panics on bad input: unreadable or
+    /// malformed files give [`crate::report::Status::Error`]. A network check is
+    /// `not_applicable` here: it has no meaning without its targets.
     pub fn evaluate(&self, host: &Host) -> Outcome {
-        match self {
-            CheckSpec::Sshd(p) => sshd::evaluate(p, host),
-            CheckSpec::Sysctl(p) => sysctl::evaluate(p, host),
-            CheckSpec::File(p) => file::evaluate(p, host),
-            CheckSpec::Keyvalue(p) => keyvalue::evaluate(p, host),
-            CheckSpec::Mount(p) => mount::evaluate(p, host),
-            CheckSpec::Package(p) => package::evaluate(p, host),
-            CheckSpec::Patch(p) => patch::evaluate(p, host),
-            CheckSpec::Service(p) => service::evaluate(p, host),
-            CheckSpec::KernelModule(p) => kernel_module::evaluate(p, host),
-            CheckSpec::AuditRule(p) => audit_rule::evaluate(p, host),
-            CheckSpec::Vulnerability(p) => vulnerability::evaluate(p, host),
-            CheckSpec::TlsProtocol(_)
-            | CheckSpec::TlsCiphers(_)
-            | CheckSpec::Certificate(_)
-            | CheckSpec::Hsts(_)
-            | CheckSpec::SmtpStarttls(_)
-            | CheckSpec::Spf(_)
-            | CheckSpec::Dmarc(_)
-            | CheckSpec::Dnssec(_)
-            | CheckSpec::Caa(_)
-            | CheckSpec::Resolver(_) => Outcome::not_applicable(
+        match self.kind() {
+            Kind::Host(c) => c.evaluate(host),
+            Kind::Network(_) => Outcome::not_applicable(
                 "network rule: evaluated per target by the network runner (net::run)",
             ),
         }
     }
-
-    /// The check type's name as written in policies.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            CheckSpec::Sshd(_) => "sshd",
-            CheckSpec::Sysctl(_) => "sysctl",
-            CheckSpec::File(_) => "file",
-            CheckSpec::Keyvalue(_) => "keyvalue",
-            CheckSpec::Mount(_) => "mount",
-            CheckSpec::Package(_) => "package",
-            CheckSpec::Patch(_) => "patch",
-            CheckSpec::Service(_) => "service",
-            CheckSpec::KernelModule(_) => "kernel_module",
-            CheckSpec::AuditRule(_) => "audit_rule",
-            CheckSpec::Vulnerability(_) => "vulnerability",
-            CheckSpec::TlsProtocol(_) => "tls_protocol",
-            CheckSpec::TlsCiphers(_) => "tls_ciphers",
-            CheckSpec::Certificate(_) => "certificate",
-            CheckSpec::Hsts(_) => "hsts",
-            CheckSpec::SmtpStarttls(_) => "smtp_starttls",
-            CheckSpec::Spf(_) => "spf",
-            CheckSpec::Dmarc(_) => "dmarc",
-            CheckSpec::Dnssec(_) => "dnssec",
-            CheckSpec::Caa(_) => "caa",
-            CheckSpec::Resolver(_) => "resolver",
-        }
-    }
 }
 
-/// The result of evaluating one check: a closed set of statuses, a message that says what
-/// was found and where, and the evidence behind it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    /// pass, fail, error or not_applicable.
-    pub status: Status,
-    /// One sentence for a person: what was found, where, what was expected.
-    pub message: String,
-    /// Paths, lines, observed and expected values.
-    pub evidence: Vec<Evidence>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Outcome {
-    fn new(status: Status, message: impl Into<String>) -> Self {
-        Outcome {
-            status,
-            message: message.into(),
-            evidence: Vec::new(),
+    /// Policies name a type by the snake_case form of its variant.
+    #[test]
+    fn type_names_are_the_snake_case_variants() {
+        for (name, variant, _) in CheckSpec::TYPES {
+            let mut snake = String::new();
+            for (i, c) in variant.chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    snake.push('_');
+                }
+                snake.push(c.to_ascii_lowercase());
+            }
+            assert_eq!(*name, snake, "{variant}");
         }
-    }
-
-    /// The host complies.
-    pub fn pass(message: impl Into<String>) -> Self {
-        Self::new(Status::Pass, message)
-    }
-
-    /// The host does not comply.
-    pub fn fail(message: impl Into<String>) -> Self {
-        Self::new(Status::Fail, message)
-    }
-
-    /// The check could not be evaluated; the message says why.
-    pub fn error(message: impl Into<String>) -> Self {
-        Self::new(Status::Error, message)
-    }
-
-    /// The component is absent; the message says why the rule does not apply.
-    pub fn not_applicable(message: impl Into<String>) -> Self {
-        Self::new(Status::NotApplicable, message)
-    }
-
-    /// Add one piece of evidence.
-    pub fn with(mut self, evidence: Evidence) -> Self {
-        self.evidence.push(evidence);
-        self
-    }
-
-    /// Add several pieces of evidence.
-    pub fn with_all(mut self, evidence: impl IntoIterator<Item = Evidence>) -> Self {
-        self.evidence.extend(evidence);
-        self
     }
 }

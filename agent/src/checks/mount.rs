@@ -24,8 +24,8 @@
 //! an error. Known limit: an offline image that mounts `/tmp` with systemd's `tmp.mount`
 //! instead of fstab is reported as not separate.
 
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::{HostCheck, Outcome};
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +46,12 @@ pub struct Params {
 
 fn yes() -> bool {
     true
+}
+
+impl HostCheck for Params {
+    fn evaluate(&self, host: &Host) -> Outcome {
+        evaluate(self, host)
+    }
 }
 
 /// Evaluate a `mount` check.

@@ -27,8 +27,8 @@
 //! unsupported database (Berkeley DB rpmdb) → `error` naming the path (and line). Symbolic
 //! links are resolved inside the scan root.
 
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::{HostCheck, Outcome};
 use crate::pkgdb::{self, Package, PackageDb};
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
@@ -113,6 +113,12 @@ impl TryFrom<RawParams> for Params {
             min_version: r.min_version,
             os: r.os,
         })
+    }
+}
+
+impl HostCheck for Params {
+    fn evaluate(&self, host: &Host) -> Outcome {
+        evaluate(self, host)
     }
 }
 

@@ -45,8 +45,8 @@
 //! All databases are parsed once per scan (see [`crate::pkgdb`]). Paths are resolved inside
 //! the scan root, so `/var/run` → `/run` links of an image stay inside the image.
 
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::{HostCheck, Outcome};
 use crate::pkgdb::{self, DbKind, Package, PackageDb};
 use crate::report::Evidence;
 use crate::updateinfo;
@@ -92,6 +92,12 @@ pub enum Params {
 
 fn default_list_limit() -> usize {
     20
+}
+
+impl HostCheck for Params {
+    fn evaluate(&self, host: &Host) -> Outcome {
+        evaluate(self, host)
+    }
 }
 
 /// Evaluate a `patch` rule against today's date (UTC).

@@ -60,8 +60,8 @@
 //! `any_enabled` (every listed unit missing) and `masked`, `missing` decides: `fail`
 //! (default) or `not_applicable`.
 
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::{HostCheck, Outcome};
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -151,6 +151,12 @@ impl UnitName {
     /// The unit name with its suffix.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl HostCheck for Params {
+    fn evaluate(&self, host: &Host) -> Outcome {
+        evaluate(self, host)
     }
 }
 

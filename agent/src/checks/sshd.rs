@@ -87,8 +87,8 @@ mod parser;
 mod difftest;
 
 use crate::checks::expect::Expect;
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::{HostCheck, Outcome};
 use crate::report::Evidence;
 use keywords::{Kind, Kw};
 use parser::{Config, Parsed, Resolved};
@@ -178,6 +178,12 @@ pub enum StartupsField {
     Rate,
     /// Unauthenticated connections at which every new one is refused.
     Full,
+}
+
+impl HostCheck for Params {
+    fn evaluate(&self, host: &Host) -> Outcome {
+        evaluate(self, host)
+    }
 }
 
 /// Evaluate an `sshd` check.

@@ -27,8 +27,8 @@
 //! whitespace collapsed to one space. The persistent configuration is parsed once per scan.
 
 use crate::checks::expect::Expect;
-use crate::checks::Outcome;
 use crate::host::Host;
+use crate::outcome::{HostCheck, Outcome};
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -54,6 +54,12 @@ pub const SYSCTL_DIRS: [&str; 5] = [
 
 /// Read after every sysctl.d file.
 pub const SYSCTL_CONF: &str = "/etc/sysctl.conf";
+
+impl HostCheck for Params {
+    fn evaluate(&self, host: &Host) -> Outcome {
+        evaluate(self, host)
+    }
+}
 
 /// Evaluate a `sysctl` check.
 pub fn evaluate(p: &Params, host: &Host) -> Outcome {

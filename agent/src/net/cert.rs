@@ -17,11 +17,16 @@
 //!   (rustls' WebPkiServerVerifier: expired, unknown issuer, wrong name). Endpoints only:
 //!   a file has no server name to match.
 
-use crate::checks::Outcome;
+use super::check::{Eval, NetCheck, Targets};
+use super::config::NetConfig;
+use super::ctx::Ctx;
+use super::tls::Endpoint;
 use crate::host::Host;
+use crate::outcome::{Finding, Outcome};
 use crate::report::Evidence;
 use rustls::pki_types::CertificateDer;
 use serde::{Deserialize, Serialize};
+use std::time::Instant;
 use x509_parser::prelude::*;
 
 /// One aspect of certificate hygiene.
@@ -58,6 +63,66 @@ impl Params {
     /// True when the aspect applies to certificate files too.
     pub fn applies_to_files(&self) -> bool {
         !matches!(self, Params::Chain {})
+    }
+}
+
+impl NetCheck for Params {
+    fn targets(&self) -> Targets {
+        Targets::Endpoints
+    }
+
+    /// Every file the `certs` patterns match, each its own finding; a pattern that is
+    /// malformed or matches nothing is an error on the pattern.
+    fn local(&self, host: &Host, cfg: &NetConfig) -> Vec<Finding> {
+        if !self.applies_to_files() {
+            return Vec::new();
+        }
+        // The patterns are globbed once per scan, for every certificate rule.
+        let files = host.cached(&format!("net.cert_files {:?}", cfg.certs), || {
+            cfg.certs
+                .iter()
+                .map(|pat| (pat.clone(), host.glob(pat)))
+                .collect::<Vec<_>>()
+        });
+        let now = now_unix();
+        let mut out = Vec::new();
+        for (pat, matched) in files.iter() {
+            let started = Instant::now();
+            match matched {
+                Err(e) => out.push(Finding::new(
+                    Outcome::error(format!("certs pattern {pat:?}: {e}")),
+                    Some(pat.clone()),
+                    started,
+                )),
+                Ok(paths) if paths.is_empty() => out.push(Finding::new(
+                    Outcome::error(format!(
+                        "certs pattern {pat:?} matches no file under the scan root"
+                    )),
+                    Some(pat.clone()),
+                    started,
+                )),
+                Ok(paths) => {
+                    for path in paths {
+                        let started = Instant::now();
+                        let o = evaluate_file(self, host, path, now);
+                        out.push(Finding::new(o, Some(path.clone()), started));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn unconfigured(&self) -> &'static str {
+        if self.applies_to_files() {
+            "no TLS endpoints or certificate files configured"
+        } else {
+            "no TLS endpoints configured"
+        }
+    }
+
+    fn endpoint<'a>(&'a self, ep: &'a Endpoint, ctx: &'a Ctx) -> Eval<'a> {
+        Box::pin(evaluate_endpoint(self, ep, ctx))
     }
 }
 
@@ -318,6 +383,64 @@ pub fn evaluate_file(p: &Params, host: &Host, path: &str, now: i64) -> Outcome {
         e.path = Some(path.to_string());
     }
     o
+}
+
+/// A `certificate` rule on the chain one endpoint served.
+async fn evaluate_endpoint(p: &Params, ep: &Endpoint, ctx: &Ctx) -> Outcome {
+    let hs = ep.handshake(ctx).await;
+    let label = ep.target.label();
+    if hs.chain.is_empty() {
+        return Outcome::error(format!(
+            "{label}: no certificate received: {}",
+            hs.error
+                .as_deref()
+                .unwrap_or("handshake did not reach the certificate")
+        ));
+    }
+    let mut outcome = match p {
+        Params::Chain {} => {
+            let name = ep
+                .target
+                .sni
+                .clone()
+                .unwrap_or_else(|| ep.target.host.clone());
+            let ev = |obs: String| {
+                Evidence::default()
+                    .context(label.clone())
+                    .observed(obs)
+                    .expected(format!(
+                        "chain valid to the trust store ({}), name {name}",
+                        ctx.tls().trust_source
+                    ))
+            };
+            match &hs.trust {
+                Some(Ok(())) => Outcome::pass(format!(
+                    "{label}: chain validates to the trust store and matches {name}"
+                ))
+                .with(ev("valid".to_string())),
+                Some(Err(e))
+                    if e.starts_with("no trust store")
+                        || e.starts_with("trust store")
+                        || e.starts_with("ca_bundle")
+                        || e.starts_with("system trust store") =>
+                {
+                    Outcome::error(format!("{label}: {e}"))
+                }
+                Some(Err(e)) => Outcome::fail(format!("{label}: {e}")).with(ev(e.clone())),
+                None => Outcome::error(format!("{label}: no chain to judge")),
+            }
+        }
+        _ => {
+            let ders: Vec<Vec<u8>> = hs.chain.iter().map(|c| c.as_ref().to_vec()).collect();
+            judge(p, &ders, &label, now_unix(), true)
+        }
+    };
+    if let Some(v) = &hs.legacy {
+        outcome.message.push_str(&format!(
+            " (chain read from a {v} handshake: rustls cannot complete one with this server)"
+        ));
+    }
+    outcome
 }
 
 /// Unix time now.

@@ -15,9 +15,12 @@
 //! With `rua`: the `rua` tag lists that URI, compared case-insensitively, among several
 //! comma-separated URIs, a `!size` limit suffix allowed.
 
+use super::check::{Eval, NetCheck, Targets};
+use super::config::DomainTarget;
+use super::ctx::Ctx;
 use super::dns::{self, Answer};
 use super::spf;
-use crate::checks::Outcome;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use hickory_resolver::TokioResolver;
 use serde::{Deserialize, Serialize};
@@ -34,6 +37,22 @@ pub struct Params {
     /// A URI that `rua` must include (`mailto:reports@dmarc.cyber.dhs.gov`).
     #[serde(default)]
     pub rua: Option<String>,
+}
+
+impl NetCheck for Params {
+    fn targets(&self) -> Targets {
+        Targets::Domains
+    }
+
+    fn domain<'a>(&'a self, d: &'a DomainTarget, ctx: &'a Ctx) -> Eval<'a> {
+        Box::pin(async move {
+            let (r, _permit) = match ctx.dns(&d.name).await {
+                Ok(x) => x,
+                Err(e) => return Outcome::error(e),
+            };
+            evaluate(self, &d.name, d.sending, r, ctx.cfg.timeout).await
+        })
+    }
 }
 
 /// A parsed DMARC record: tags in order, lower-cased names.

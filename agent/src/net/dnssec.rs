@@ -11,8 +11,11 @@
 //! property: issuance is restricted to the named CAs (`issue ";"` forbids all, which is
 //! restrictive too). Only `iodef`, or no CAA at all, fails.
 
+use super::check::{Eval, NetCheck, Targets};
+use super::config::DomainTarget;
+use super::ctx::Ctx;
 use super::dns::{self, Answer};
-use crate::checks::Outcome;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::dnssec::Proof;
@@ -30,6 +33,41 @@ pub struct Params {}
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaaParams {}
+
+impl NetCheck for Params {
+    fn targets(&self) -> Targets {
+        Targets::Domains
+    }
+
+    fn domain<'a>(&'a self, d: &'a DomainTarget, ctx: &'a Ctx) -> Eval<'a> {
+        Box::pin(async move {
+            let (r, _permit) = match ctx.dns(&d.name).await {
+                Ok(x) => x,
+                Err(e) => return Outcome::error(e),
+            };
+            match ctx.validating().await {
+                Ok(v) => evaluate(&d.name, v, r, ctx.cfg.timeout).await,
+                Err(e) => Outcome::error(format!("{}: {e}", d.name)),
+            }
+        })
+    }
+}
+
+impl NetCheck for CaaParams {
+    fn targets(&self) -> Targets {
+        Targets::Domains
+    }
+
+    fn domain<'a>(&'a self, d: &'a DomainTarget, ctx: &'a Ctx) -> Eval<'a> {
+        Box::pin(async move {
+            let (r, _permit) = match ctx.dns(&d.name).await {
+                Ok(x) => x,
+                Err(e) => return Outcome::error(e),
+            };
+            evaluate_caa(&d.name, r, ctx.cfg.timeout).await
+        })
+    }
+}
 
 /// The validation verdict for one name.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,12 +8,12 @@
 //! or unparsable header fails. Endpoints are HTTPS when marked `https = true`, or on port
 //! 443 without STARTTLS; with none, the rule is not applicable.
 
-use super::config::TlsTarget;
-use super::tls::Handshake;
-use crate::checks::Outcome;
+use super::check::{Eval, NetCheck, Targets};
+use super::ctx::Ctx;
+use super::tls::{Endpoint, Handshake};
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Parameters of the `hsts` check.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -22,6 +22,19 @@ pub struct Params {
     /// Minimum `max-age` in seconds (one year: 31536000).
     #[serde(default = "default_max_age")]
     pub min_max_age: u64,
+}
+
+impl NetCheck for Params {
+    fn targets(&self) -> Targets {
+        Targets::HttpsEndpoints
+    }
+
+    fn endpoint<'a>(&'a self, ep: &'a Endpoint, ctx: &'a Ctx) -> Eval<'a> {
+        Box::pin(async move {
+            let hs = ep.handshake(ctx).await;
+            evaluate(self, &hs, &ep.target.label())
+        })
+    }
 }
 
 fn default_max_age() -> u64 {
@@ -86,78 +99,10 @@ pub fn max_age(value: &str) -> Option<u64> {
     })
 }
 
-/// Send `GET /` and return the first Strict-Transport-Security value (`Ok(None)`: absent).
-pub async fn fetch<S: AsyncRead + AsyncWrite + Unpin>(
-    conn: &mut S,
-    target: &TlsTarget,
-) -> Result<Option<String>, String> {
-    let host = target.sni.clone().unwrap_or_else(|| {
-        if target.host.contains(':') {
-            format!("[{}]", target.host)
-        } else {
-            target.host.clone()
-        }
-    });
-    let req = format!(
-        "GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: hardline-agent/{}\r\nAccept: */*\r\nConnection: close\r\n\r\n",
-        env!("CARGO_PKG_VERSION")
-    );
-    conn.write_all(req.as_bytes())
-        .await
-        .map_err(|e| format!("sending the request: {e}"))?;
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        if let Some(end) = find(&buf, b"\r\n\r\n") {
-            return parse_head(&buf[..end]);
-        }
-        if buf.len() > 32 * 1024 {
-            return Err("response head larger than 32 KiB".to_string());
-        }
-        // A peer that closes without close_notify is common for HTTP/1.1 `Connection: close`.
-        let n = match conn.read(&mut chunk).await {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
-            Err(e) => return Err(format!("reading the response: {e}")),
-        };
-        if n == 0 {
-            if buf.is_empty() {
-                return Err("connection closed without a response".to_string());
-            }
-            return parse_head(&buf);
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Parse a response head; the first STS value.
-pub fn parse_head(head: &[u8]) -> Result<Option<String>, String> {
-    let text = String::from_utf8_lossy(head);
-    let mut lines = text.split("\r\n");
-    let status = lines.next().unwrap_or_default();
-    if !status.starts_with("HTTP/") {
-        return Err(format!(
-            "not an HTTP response: {:?}",
-            status.chars().take(40).collect::<String>()
-        ));
-    }
-    for l in lines {
-        if let Some((k, v)) = l.split_once(':') {
-            if k.trim().eq_ignore_ascii_case("strict-transport-security") {
-                return Ok(Some(v.trim().to_string()));
-            }
-        }
-    }
-    Ok(None)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::wire::parse_head;
     use proptest::prelude::*;
 
     #[test]

@@ -3,8 +3,10 @@
 //!
 //! The rules are ordinary policy rules (`policies/baseline/network.yaml`); their check types
 //! (`tls_protocol`, `tls_ciphers`, `certificate`, `hsts`, `smtp_starttls`, `spf`, `dmarc`,
-//! `dnssec`, `caa`, `resolver`) are registered in `checks/mod.rs` like the host checks, but
-//! [`crate::scan`] hands them to [`run`] with the targets of the agent configuration.
+//! `dnssec`, `caa`, `resolver`) are registered in the `network` part of the registry
+//! (`checks/mod.rs`), each implementing [`check::NetCheck`] in its own file here;
+//! [`crate::scan`] hands them to [`run`] with the targets of the agent configuration. This
+//! module knows no check type and no rule: it asks each check for its kind of target.
 //!
 //! - Every result carries `target` (`host:port[@sni]`, a certificate path, a domain).
 //! - A rule whose kind of target is not configured yields one `not_applicable` result
@@ -20,7 +22,9 @@
 //!   and probed once per legacy version and cipher family.
 
 pub mod cert;
+pub mod check;
 pub mod config;
+pub mod ctx;
 pub mod discover;
 pub mod dmarc;
 pub mod dns;
@@ -31,240 +35,37 @@ pub mod resolver_conf;
 pub mod smtp;
 pub mod spf;
 pub mod tls;
+pub mod tls_ciphers;
+pub mod tls_protocol;
+pub mod trust;
+pub mod wire;
 
-use crate::checks::{CheckSpec, Outcome};
 use crate::host::Host;
-use crate::policy::Rule;
-use crate::report::RuleResult;
+use crate::outcome::{Finding, Outcome};
+use check::{NetCheck, Targets};
 use config::NetConfig;
-use hickory_resolver::TokioResolver;
+use ctx::Ctx;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
-use tls::{Endpoint, TlsCtx};
-use tokio::sync::{OnceCell, Semaphore, SemaphorePermit};
+use std::time::Instant;
+use tls::Endpoint;
 
-/// True for the check types that [`run`] evaluates per target.
-pub fn is_network(spec: &CheckSpec) -> bool {
-    matches!(
-        spec,
-        CheckSpec::TlsProtocol(_)
-            | CheckSpec::TlsCiphers(_)
-            | CheckSpec::Certificate(_)
-            | CheckSpec::Hsts(_)
-            | CheckSpec::SmtpStarttls(_)
-            | CheckSpec::Spf(_)
-            | CheckSpec::Dmarc(_)
-            | CheckSpec::Dnssec(_)
-            | CheckSpec::Caa(_)
-            | CheckSpec::Resolver(_)
-    )
-}
+type Job<'a> = Pin<Box<dyn Future<Output = (usize, Finding)> + 'a>>;
 
-/// Shared state of one run: configuration, concurrency limit, trust store, resolvers.
-pub struct Ctx {
-    /// The merged configuration.
-    pub cfg: NetConfig,
-    sem: Semaphore,
-    tls: OnceLock<TlsCtx>,
-    resolver: OnceCell<Result<TokioResolver, String>>,
-    validating: OnceCell<Result<TokioResolver, String>>,
-}
-
-impl Ctx {
-    /// A context for `cfg`.
-    pub fn new(cfg: NetConfig) -> Ctx {
-        Ctx {
-            sem: Semaphore::new(cfg.concurrency.max(1)),
-            cfg,
-            tls: OnceLock::new(),
-            resolver: OnceCell::new(),
-            validating: OnceCell::new(),
-        }
-    }
-
-    /// Wait for a slot among the `concurrency` operations in flight.
-    pub async fn permit(&self) -> Option<SemaphorePermit<'_>> {
-        self.sem.acquire().await.ok()
-    }
-
-    /// The TLS provider and trust store (loaded on first use).
-    pub fn tls(&self) -> &TlsCtx {
-        self.tls
-            .get_or_init(|| TlsCtx::new(self.cfg.ca_bundle.as_deref()))
-    }
-
-    /// The (non-validating) resolver.
-    pub async fn resolver(&self) -> Result<&TokioResolver, String> {
-        self.resolver
-            .get_or_init(|| async { dns::build(&self.cfg, false) })
-            .await
-            .as_ref()
-            .map_err(Clone::clone)
-    }
-
-    /// The DNSSEC-validating resolver.
-    pub async fn validating(&self) -> Result<&TokioResolver, String> {
-        self.validating
-            .get_or_init(|| async { dns::build(&self.cfg, true) })
-            .await
-            .as_ref()
-            .map_err(Clone::clone)
-    }
-
-    /// The socket address of `host:port` (the configured nameservers resolve names when
-    /// set, else the system resolver with /etc/hosts).
-    pub async fn resolve_addr(&self, host: &str, port: u16) -> Result<SocketAddr, String> {
-        if let Ok(ip) = host.parse::<IpAddr>() {
-            return Ok(SocketAddr::new(ip, port));
-        }
-        if self.cfg.nameservers.is_empty() {
-            let mut it = tokio::net::lookup_host((host, port))
-                .await
-                .map_err(|e| format!("{host}: cannot resolve ({e})"))?;
-            return it.next().ok_or_else(|| format!("{host}: no address"));
-        }
-        let r = self.resolver().await?;
-        dns::address(r, host, self.cfg.timeout)
-            .await
-            .map(|ip| SocketAddr::new(ip, port))
-    }
-}
-
-/// Run `fut` with a deadline; a timeout becomes "no answer within …".
-pub async fn op_timeout<T>(
-    d: Duration,
-    fut: impl Future<Output = Result<T, String>>,
-) -> Result<T, String> {
-    match tokio::time::timeout(d, fut).await {
-        Ok(r) => r,
-        Err(_) => Err(format!("no answer within {} (timeout)", human(d))),
-    }
-}
-
-fn human(d: Duration) -> String {
-    if d.subsec_millis() == 0 {
-        format!("{}s", d.as_secs())
-    } else {
-        format!("{}ms", d.as_millis())
-    }
-}
-
-fn result(rule: &Rule, outcome: Outcome, target: Option<String>, started: Instant) -> RuleResult {
-    RuleResult {
-        rule_id: rule.id.clone(),
-        title: rule.title.clone(),
-        severity: rule.severity,
-        status: outcome.status,
-        message: outcome.message,
-        target,
-        evidence: outcome.evidence,
-        nist_800_53: rule.references.nist_800_53.clone(),
-        duration_seconds: started.elapsed().as_secs_f64(),
-    }
-}
-
-/// A `certs` pattern and the files it matched.
-type CertPattern = (String, Result<Vec<String>, String>);
-
-type Job<'a> = Pin<Box<dyn Future<Output = (usize, RuleResult)> + 'a>>;
-
-/// Evaluate network rules against the configured targets. Results come in rule order, then
-/// target order. Starts an async runtime only when there is network work.
-pub fn run(rules: &[&Rule], cfg: &NetConfig, host: &Host) -> Vec<RuleResult> {
-    let mut slots: Vec<Vec<RuleResult>> = rules.iter().map(|_| Vec::new()).collect();
-    let now = cert::now_unix();
+/// Evaluate network checks against the configured targets: the findings of each check, in
+/// the order of `checks`, each in target order. Starts an async runtime only when there is
+/// network work.
+pub fn run(checks: &[&dyn NetCheck], cfg: &NetConfig, host: &Host) -> Vec<Vec<Finding>> {
+    let mut slots: Vec<Vec<Finding>> = checks.iter().map(|_| Vec::new()).collect();
     let mut network = false;
-    let mut cert_files: Option<Vec<CertPattern>> = None;
-    for (i, rule) in rules.iter().enumerate() {
+    for (slot, check) in slots.iter_mut().zip(checks) {
         let started = Instant::now();
-        let na = |why: &str| result(rule, Outcome::not_applicable(why), None, started);
-        match &rule.check {
-            CheckSpec::Resolver(p) => {
-                let o = resolver_conf::evaluate(p, host, &cfg.allowed_resolvers);
-                let target = (!cfg.allowed_resolvers.is_empty()).then(|| p.path.clone());
-                slots[i].push(result(rule, o, target, started));
-            }
-            CheckSpec::Certificate(p) => {
-                if p.applies_to_files() {
-                    let files = cert_files.get_or_insert_with(|| {
-                        cfg.certs
-                            .iter()
-                            .map(|pat| (pat.clone(), host.glob(pat)))
-                            .collect()
-                    });
-                    for (pat, matched) in files.iter() {
-                        let started = Instant::now();
-                        match matched {
-                            Err(e) => slots[i].push(result(
-                                rule,
-                                Outcome::error(format!("certs pattern {pat:?}: {e}")),
-                                Some(pat.clone()),
-                                started,
-                            )),
-                            Ok(paths) if paths.is_empty() => slots[i].push(result(
-                                rule,
-                                Outcome::error(format!(
-                                    "certs pattern {pat:?} matches no file under the scan root"
-                                )),
-                                Some(pat.clone()),
-                                started,
-                            )),
-                            Ok(paths) => {
-                                for path in paths {
-                                    let started = Instant::now();
-                                    let o = cert::evaluate_file(p, host, path, now);
-                                    slots[i].push(result(rule, o, Some(path.clone()), started));
-                                }
-                            }
-                        }
-                    }
-                }
-                if cfg.tls.is_empty() && !cfg.discover {
-                    if slots[i].is_empty() {
-                        slots[i].push(na(if p.applies_to_files() {
-                            "no TLS endpoints or certificate files configured"
-                        } else {
-                            "no TLS endpoints configured"
-                        }));
-                    }
-                } else {
-                    network = true;
-                }
-            }
-            CheckSpec::TlsProtocol(_) | CheckSpec::TlsCiphers(_) => {
-                if cfg.tls.is_empty() && !cfg.discover {
-                    slots[i].push(na("no TLS endpoints configured"));
-                } else {
-                    network = true;
-                }
-            }
-            CheckSpec::Hsts(_) => {
-                if !cfg.tls.iter().any(|t| t.https) && !cfg.discover {
-                    slots[i].push(na("no HTTPS endpoints configured"));
-                } else {
-                    network = true;
-                }
-            }
-            CheckSpec::SmtpStarttls(_)
-            | CheckSpec::Spf(_)
-            | CheckSpec::Dmarc(_)
-            | CheckSpec::Dnssec(_)
-            | CheckSpec::Caa(_) => {
-                if cfg.domains.is_empty() {
-                    slots[i].push(na("no domains configured"));
-                } else {
-                    network = true;
-                }
-            }
-            _ => slots[i].push(result(
-                rule,
-                Outcome::error("not a network check type"),
-                None,
-                started,
-            )),
+        slot.extend(check.local(host, cfg));
+        if check.targets().configured(cfg) {
+            network = true;
+        } else if slot.is_empty() {
+            let o = Outcome::not_applicable(check.unconfigured());
+            slot.push(Finding::new(o, None, started));
         }
     }
     if network {
@@ -274,29 +75,41 @@ pub fn run(rules: &[&Rule], cfg: &NetConfig, host: &Host) -> Vec<RuleResult> {
         match rt {
             Ok(rt) => {
                 let ctx = Ctx::new(cfg.clone());
-                let extra = rt.block_on(run_async(rules, &ctx, host));
-                for (i, r) in extra {
-                    slots[i].push(r);
+                let (found, discovery_note) = rt.block_on(run_async(checks, &ctx, host));
+                for (i, f) in found {
+                    slots[i].push(f);
+                }
+                // Checks whose only targets were discovered listeners, none of which speaks TLS.
+                for (slot, check) in slots.iter_mut().zip(checks) {
+                    if slot.is_empty() && check.targets().endpoints() {
+                        let why = discovery_note.clone().unwrap_or_else(|| {
+                            "no TLS endpoints configured, none discovered".to_string()
+                        });
+                        let o = Outcome::not_applicable(why);
+                        slot.push(Finding::new(o, None, Instant::now()));
+                    }
                 }
             }
             Err(e) => {
-                for (i, rule) in rules.iter().enumerate() {
-                    if slots[i].is_empty() {
-                        slots[i].push(result(
-                            rule,
-                            Outcome::error(format!("cannot start the network runtime: {e}")),
-                            None,
-                            Instant::now(),
-                        ));
+                for slot in &mut slots {
+                    if slot.is_empty() {
+                        let o = Outcome::error(format!("cannot start the network runtime: {e}"));
+                        slot.push(Finding::new(o, None, Instant::now()));
                     }
                 }
             }
         }
     }
-    slots.into_iter().flatten().collect()
+    slots
 }
 
-async fn run_async(rules: &[&Rule], ctx: &Ctx, host: &Host) -> Vec<(usize, RuleResult)> {
+/// The network findings (index of the check, finding) and, with `discover`, why discovery
+/// found nothing to probe.
+async fn run_async(
+    checks: &[&dyn NetCheck],
+    ctx: &Ctx,
+    host: &Host,
+) -> (Vec<(usize, Finding)>, Option<String>) {
     let cfg = &ctx.cfg;
     let mut endpoints: Vec<Endpoint> = cfg.tls.iter().cloned().map(Endpoint::new).collect();
     let mut discovery_note: Option<String> = None;
@@ -309,7 +122,7 @@ async fn run_async(rules: &[&Rule], ctx: &Ctx, host: &Host) -> Vec<(usize, RuleR
                     .map(Endpoint::new)
                     .collect();
                 // A listener is a TLS endpoint when a handshake gets a certificate.
-                let probes = tls::futures_join(fresh.iter().map(|e| e.handshake(ctx))).await;
+                let probes = wire::futures_join(fresh.iter().map(|e| e.handshake(ctx))).await;
                 for (ep, hs) in fresh.into_iter().zip(probes) {
                     if !hs.chain.is_empty() {
                         endpoints.push(ep);
@@ -324,166 +137,26 @@ async fn run_async(rules: &[&Rule], ctx: &Ctx, host: &Host) -> Vec<(usize, RuleR
         }
     }
     let mut jobs: Vec<Job<'_>> = Vec::new();
-    for (i, rule) in rules.iter().enumerate() {
-        let rule: &Rule = rule;
-        match &rule.check {
-            CheckSpec::TlsProtocol(p) => {
-                for ep in &endpoints {
-                    jobs.push(Box::pin(async move {
-                        let s = Instant::now();
-                        let o = tls::evaluate_protocol(p, ep, ctx).await;
-                        (i, result(rule, o, Some(ep.target.label()), s))
-                    }));
-                }
+    for (i, &check) in checks.iter().enumerate() {
+        let kind = check.targets();
+        if kind.endpoints() {
+            let https = kind == Targets::HttpsEndpoints;
+            for ep in endpoints.iter().filter(|e| !https || e.target.https) {
+                jobs.push(Box::pin(async move {
+                    let s = Instant::now();
+                    let o = check.endpoint(ep, ctx).await;
+                    (i, Finding::new(o, Some(ep.target.label()), s))
+                }));
             }
-            CheckSpec::TlsCiphers(p) => {
-                for ep in &endpoints {
-                    jobs.push(Box::pin(async move {
-                        let s = Instant::now();
-                        let o = tls::evaluate_ciphers(p, ep, ctx).await;
-                        (i, result(rule, o, Some(ep.target.label()), s))
-                    }));
-                }
-            }
-            CheckSpec::Certificate(p) => {
-                for ep in &endpoints {
-                    jobs.push(Box::pin(async move {
-                        let s = Instant::now();
-                        let o = certificate_on_endpoint(p, ep, ctx).await;
-                        (i, result(rule, o, Some(ep.target.label()), s))
-                    }));
-                }
-            }
-            CheckSpec::Hsts(p) => {
-                for ep in endpoints.iter().filter(|e| e.target.https) {
-                    jobs.push(Box::pin(async move {
-                        let s = Instant::now();
-                        let hs = ep.handshake(ctx).await;
-                        let o = hsts::evaluate(p, &hs, &ep.target.label());
-                        (i, result(rule, o, Some(ep.target.label()), s))
-                    }));
-                }
-            }
-            CheckSpec::SmtpStarttls(_)
-            | CheckSpec::Spf(_)
-            | CheckSpec::Dmarc(_)
-            | CheckSpec::Dnssec(_)
-            | CheckSpec::Caa(_) => {
-                for d in &cfg.domains {
-                    jobs.push(Box::pin(async move {
-                        let s = Instant::now();
-                        let o = domain_rule(&rule.check, d, ctx).await;
-                        (i, result(rule, o, Some(d.name.clone()), s))
-                    }));
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut out = tls::futures_join(jobs).await;
-    // Rules whose only targets were discovered listeners, none of which speaks TLS.
-    for (i, rule) in rules.iter().enumerate() {
-        let endpoint_rule = matches!(
-            rule.check,
-            CheckSpec::TlsProtocol(_)
-                | CheckSpec::TlsCiphers(_)
-                | CheckSpec::Hsts(_)
-                | CheckSpec::Certificate(_)
-        );
-        let has = out.iter().any(|(j, _)| *j == i);
-        let configured = match &rule.check {
-            CheckSpec::Hsts(_) => cfg.tls.iter().any(|t| t.https),
-            CheckSpec::Certificate(_) => !cfg.tls.is_empty() || !cfg.certs.is_empty(),
-            _ => !cfg.tls.is_empty(),
-        };
-        if endpoint_rule && !has && !configured {
-            let why = discovery_note
-                .clone()
-                .unwrap_or_else(|| "no TLS endpoints configured, none discovered".to_string());
-            out.push((
-                i,
-                result(rule, Outcome::not_applicable(why), None, Instant::now()),
-            ));
-        }
-    }
-    out
-}
-
-async fn certificate_on_endpoint(p: &cert::Params, ep: &Endpoint, ctx: &Ctx) -> Outcome {
-    let hs = ep.handshake(ctx).await;
-    let label = ep.target.label();
-    if hs.chain.is_empty() {
-        return Outcome::error(format!(
-            "{label}: no certificate received: {}",
-            hs.error
-                .as_deref()
-                .unwrap_or("handshake did not reach the certificate")
-        ));
-    }
-    let mut outcome = match p {
-        cert::Params::Chain {} => {
-            let name = ep
-                .target
-                .sni
-                .clone()
-                .unwrap_or_else(|| ep.target.host.clone());
-            let ev = |obs: String| {
-                crate::report::Evidence::default()
-                    .context(label.clone())
-                    .observed(obs)
-                    .expected(format!(
-                        "chain valid to the trust store ({}), name {name}",
-                        ctx.tls().trust_source
-                    ))
-            };
-            match &hs.trust {
-                Some(Ok(())) => Outcome::pass(format!(
-                    "{label}: chain validates to the trust store and matches {name}"
-                ))
-                .with(ev("valid".to_string())),
-                Some(Err(e))
-                    if e.starts_with("no trust store")
-                        || e.starts_with("trust store")
-                        || e.starts_with("ca_bundle")
-                        || e.starts_with("system trust store") =>
-                {
-                    Outcome::error(format!("{label}: {e}"))
-                }
-                Some(Err(e)) => Outcome::fail(format!("{label}: {e}")).with(ev(e.clone())),
-                None => Outcome::error(format!("{label}: no chain to judge")),
+        } else if kind == Targets::Domains {
+            for d in &cfg.domains {
+                jobs.push(Box::pin(async move {
+                    let s = Instant::now();
+                    let o = check.domain(d, ctx).await;
+                    (i, Finding::new(o, Some(d.name.clone()), s))
+                }));
             }
         }
-        _ => {
-            let ders: Vec<Vec<u8>> = hs.chain.iter().map(|c| c.as_ref().to_vec()).collect();
-            cert::judge(p, &ders, &label, cert::now_unix(), true)
-        }
-    };
-    if let Some(v) = &hs.legacy {
-        outcome.message.push_str(&format!(
-            " (chain read from a {v} handshake: rustls cannot complete one with this server)"
-        ));
     }
-    outcome
-}
-
-async fn domain_rule(spec: &CheckSpec, d: &config::DomainTarget, ctx: &Ctx) -> Outcome {
-    let t = ctx.cfg.timeout;
-    if let CheckSpec::SmtpStarttls(_) = spec {
-        return smtp::evaluate(d, ctx).await;
-    }
-    let r = match ctx.resolver().await {
-        Ok(r) => r,
-        Err(e) => return Outcome::error(format!("{}: {e}", d.name)),
-    };
-    let _permit = ctx.permit().await;
-    match spec {
-        CheckSpec::Spf(p) => spf::evaluate(p, &d.name, r, t).await,
-        CheckSpec::Dmarc(p) => dmarc::evaluate(p, &d.name, d.sending, r, t).await,
-        CheckSpec::Caa(_) => dnssec::evaluate_caa(&d.name, r, t).await,
-        CheckSpec::Dnssec(_) => match ctx.validating().await {
-            Ok(v) => dnssec::evaluate(&d.name, v, r, t).await,
-            Err(e) => Outcome::error(format!("{}: {e}", d.name)),
-        },
-        _ => Outcome::error("not a domain check"),
-    }
+    (wire::futures_join(jobs).await, discovery_note)
 }

@@ -8,11 +8,15 @@
 //! `nameserver` line fails the same way. Comments start with `#` or `;`. An IPv6 address
 //! with a zone (`fe80::1%eth0`) is compared without the zone.
 
-use crate::checks::Outcome;
+use super::check::{NetCheck, Targets};
+use super::config::NetConfig;
 use crate::host::Host;
+use crate::outcome::Finding;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
+use std::time::Instant;
 
 /// Parameters of the `resolver` check.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -21,6 +25,20 @@ pub struct Params {
     /// The resolver configuration file (host path).
     #[serde(default = "default_path")]
     pub path: String,
+}
+
+impl NetCheck for Params {
+    fn targets(&self) -> Targets {
+        Targets::Local
+    }
+
+    /// One finding; its target is the file when `allowed_resolvers` is configured.
+    fn local(&self, host: &Host, cfg: &NetConfig) -> Vec<Finding> {
+        let started = Instant::now();
+        let o = evaluate(self, host, &cfg.allowed_resolvers);
+        let target = (!cfg.allowed_resolvers.is_empty()).then(|| self.path.clone());
+        vec![Finding::new(o, target, started)]
+    }
 }
 
 fn default_path() -> String {

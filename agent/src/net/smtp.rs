@@ -9,109 +9,29 @@
 //! with a null MX, is not applicable; an MX host that cannot be reached is an error; one
 //! that does not offer STARTTLS, or whose handshake fails, fails the rule.
 
+use super::check::{Eval, NetCheck, Targets};
 use super::config::{DomainTarget, Starttls, TlsTarget};
+use super::ctx::Ctx;
 use super::dns::{self, Answer};
-use super::tls::{io_reason, Endpoint};
-use super::Ctx;
-use crate::checks::Outcome;
+use super::tls::Endpoint;
+use super::wire::{futures_join, NOT_OFFERED};
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
-/// Prefix of the error when the server does not offer STARTTLS.
-pub const NOT_OFFERED: &str = "STARTTLS not offered";
 
 /// Parameters of the `smtp_starttls` check (none yet).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {}
 
-/// Read one SMTP reply (possibly multi-line): (code, lines).
-async fn reply(stream: &mut TcpStream) -> Result<(u16, Vec<String>), String> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 1024];
-    loop {
-        let text = String::from_utf8_lossy(&buf).into_owned();
-        if let Some(r) = parse_reply(&text) {
-            return r;
-        }
-        if buf.len() > 16 * 1024 {
-            return Err("SMTP reply longer than 16 KiB".to_string());
-        }
-        let n = stream
-            .read(&mut chunk)
-            .await
-            .map_err(|e| format!("SMTP: {}", io_reason(&e)))?;
-        if n == 0 {
-            return Err("SMTP: connection closed".to_string());
-        }
-        buf.extend_from_slice(&chunk[..n]);
+impl NetCheck for Params {
+    fn targets(&self) -> Targets {
+        Targets::Domains
     }
-}
 
-/// A complete reply in `text`, `None` when more is needed.
-pub fn parse_reply(text: &str) -> Option<Result<(u16, Vec<String>), String>> {
-    let mut lines = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find('\n') {
-        let line = rest[..i].trim_end_matches('\r');
-        rest = &rest[i + 1..];
-        if line.len() < 3 || !line.as_bytes()[..3].iter().all(u8::is_ascii_digit) {
-            return Some(Err(format!(
-                "SMTP: not an SMTP reply: {:?}",
-                line.chars().take(40).collect::<String>()
-            )));
-        }
-        let code: u16 = line[..3].parse().unwrap_or(0);
-        let more = line.as_bytes().get(3) == Some(&b'-');
-        lines.push(line.get(4..).unwrap_or("").to_string());
-        if !more {
-            return Some(Ok((code, lines)));
-        }
+    fn domain<'a>(&'a self, d: &'a DomainTarget, ctx: &'a Ctx) -> Eval<'a> {
+        Box::pin(evaluate(d, ctx))
     }
-    None
-}
-
-/// Upgrade a fresh SMTP connection with STARTTLS (the TLS handshake is the caller's).
-pub async fn starttls(stream: &mut TcpStream) -> Result<(), String> {
-    let (code, _) = reply(stream).await?;
-    if code != 220 {
-        return Err(format!("SMTP greeting {code} (expected 220)"));
-    }
-    stream
-        .write_all(b"EHLO hardline-agent.invalid\r\n")
-        .await
-        .map_err(|e| format!("SMTP: {}", io_reason(&e)))?;
-    let (code, lines) = reply(stream).await?;
-    if code != 250 {
-        return Err(format!("SMTP EHLO answered {code} (expected 250)"));
-    }
-    let offered = lines.iter().skip(1).any(|l| {
-        l.split_whitespace()
-            .next()
-            .is_some_and(|k| k.eq_ignore_ascii_case("STARTTLS"))
-    });
-    if !offered {
-        return Err(format!(
-            "{NOT_OFFERED} (EHLO keywords: {})",
-            lines
-                .iter()
-                .skip(1)
-                .map(|l| l.split_whitespace().next().unwrap_or(""))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ));
-    }
-    stream
-        .write_all(b"STARTTLS\r\n")
-        .await
-        .map_err(|e| format!("SMTP: {}", io_reason(&e)))?;
-    let (code, lines) = reply(stream).await?;
-    if code != 220 {
-        return Err(format!("SMTP STARTTLS answered {code} {}", lines.join(" ")));
-    }
-    Ok(())
 }
 
 /// Evaluate `smtp_starttls` on one domain.
@@ -139,7 +59,7 @@ pub async fn evaluate(d: &DomainTarget, ctx: &Ctx) -> Outcome {
     if hosts.is_empty() {
         return Outcome::not_applicable(format!("{domain}: null MX (RFC 7505: accepts no mail)"));
     }
-    let results = super::tls::futures_join(hosts.iter().map(|h| async move {
+    let results = futures_join(hosts.iter().map(|h| async move {
         let ep = Endpoint::new(TlsTarget {
             host: h.clone(),
             port: d.smtp_port,
@@ -187,33 +107,5 @@ pub async fn evaluate(d: &DomainTarget, ctx: &Ctx) -> Outcome {
             hosts.join(", ")
         ))
         .with_all(evidence)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn parses_replies() {
-        assert_eq!(
-            parse_reply("220 mx ESMTP\r\n"),
-            Some(Ok((220, vec!["mx ESMTP".into()])))
-        );
-        let r = parse_reply("250-mx\r\n250-SIZE 1\r\n250 STARTTLS\r\n")
-            .unwrap()
-            .unwrap();
-        assert_eq!(r.1, vec!["mx", "SIZE 1", "STARTTLS"]);
-        assert_eq!(parse_reply("250-mx\r\n250-SI"), None);
-        assert!(parse_reply("HTTP/1.1 400\r\n").unwrap().is_err());
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
-        #[test]
-        fn never_panics(s in ".{0,200}") {
-            let _ = parse_reply(&s);
-        }
     }
 }

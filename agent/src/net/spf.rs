@@ -13,8 +13,11 @@
 //! The walk stops as soon as the limit is exceeded, so a hostile tree costs at most
 //! `max_lookups + 1` TXT queries.
 
+use super::check::{Eval, NetCheck, Targets};
+use super::config::DomainTarget;
+use super::ctx::Ctx;
 use super::dns::{self, Answer};
-use crate::checks::Outcome;
+use crate::outcome::Outcome;
 use crate::report::Evidence;
 use hickory_resolver::TokioResolver;
 use serde::{Deserialize, Serialize};
@@ -30,6 +33,22 @@ pub struct Params {
     /// Acceptable `all` qualifiers.
     #[serde(default = "default_all")]
     pub allowed_all: Vec<String>,
+}
+
+impl NetCheck for Params {
+    fn targets(&self) -> Targets {
+        Targets::Domains
+    }
+
+    fn domain<'a>(&'a self, d: &'a DomainTarget, ctx: &'a Ctx) -> Eval<'a> {
+        Box::pin(async move {
+            let (r, _permit) = match ctx.dns(&d.name).await {
+                Ok(x) => x,
+                Err(e) => return Outcome::error(e),
+            };
+            evaluate(self, &d.name, r, ctx.cfg.timeout).await
+        })
+    }
 }
 
 fn default_max() -> u32 {

@@ -16,109 +16,20 @@
 //! sent over these connections (at most `GET /` for HSTS).
 
 use super::config::{Starttls, TlsTarget};
-use super::legacy::{self, Answer, Flight, Probe, WeakFamily};
-use super::{op_timeout, Ctx};
-use crate::checks::Outcome;
-use crate::report::Evidence;
+use super::ctx::{op_timeout, Ctx};
+use super::legacy::{self, Answer, Flight, Probe};
+use super::wire::io_reason;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
-use serde::{Deserialize, Serialize};
+use rustls::{DigitallySignedStruct, SignatureScheme};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::OnceCell;
-
-/// System trust stores tried in order when no `ca_bundle` is configured.
-pub const SYSTEM_STORES: &[&str] = &[
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/cert.pem",
-];
-
-/// `tls_protocol`: the endpoint refuses every protocol version below a floor.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProtocolParams {
-    /// Lowest acceptable version (`"1.2"`, `"1.3"`); every version below it down to SSL 3.0
-    /// is probed and must be refused.
-    #[serde(default = "default_min_version")]
-    pub min_version: String,
-}
-
-fn default_min_version() -> String {
-    "1.2".to_string()
-}
-
-/// `tls_ciphers`: the endpoint refuses weak cipher suite families.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CipherParams {
-    /// Families that must be refused: rc4, 3des, des, null, export, anon.
-    pub refuse: Vec<WeakFamily>,
-}
-
-/// The crypto and trust shared by every connection of a run.
-pub struct TlsCtx {
-    /// aws-lc-rs, passed explicitly (never the process default).
-    pub provider: Arc<CryptoProvider>,
-    /// The classifier, or why there is none (no trust store).
-    pub verifier: Result<Arc<WebPkiServerVerifier>, String>,
-    /// Where the trust came from (for evidence).
-    pub trust_source: String,
-}
-
-impl TlsCtx {
-    /// Build from an optional CA bundle path on the scanning machine.
-    pub fn new(ca_bundle: Option<&std::path::Path>) -> TlsCtx {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let (source, pem) = match ca_bundle {
-            Some(p) => (
-                p.display().to_string(),
-                std::fs::read(p).map_err(|e| format!("ca_bundle {}: {e}", p.display())),
-            ),
-            None => match SYSTEM_STORES
-                .iter()
-                .find(|p| std::path::Path::new(p).is_file())
-            {
-                Some(p) => (
-                    (*p).to_string(),
-                    std::fs::read(p).map_err(|e| format!("system trust store {p}: {e}")),
-                ),
-                None => (
-                    "none".to_string(),
-                    Err(format!(
-                        "no trust store: none of {} exists and no ca_bundle is configured",
-                        SYSTEM_STORES.join(", ")
-                    )),
-                ),
-            },
-        };
-        let verifier = pem.and_then(|pem| {
-            use rustls::pki_types::pem::PemObject;
-            let mut roots = RootCertStore::empty();
-            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
-                .filter_map(Result::ok)
-                .collect();
-            let (added, _) = roots.add_parsable_certificates(certs);
-            if added == 0 {
-                return Err(format!("trust store {source}: no usable certificate"));
-            }
-            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-                .build()
-                .map_err(|e| format!("trust store {source}: {e}"))
-        });
-        TlsCtx {
-            provider,
-            verifier,
-            trust_source: source,
-        }
-    }
-}
 
 /// What the shared handshake saw.
 #[derive(Debug, Clone, Default)]
@@ -272,19 +183,9 @@ pub async fn connect(ctx: &Ctx, target: &TlsTarget) -> Result<TcpStream, String>
         .map_err(|e| format!("connect to {addr}: {}", io_reason(&e)))?;
     let _ = stream.set_nodelay(true);
     if target.starttls == Some(Starttls::Smtp) {
-        super::smtp::starttls(&mut stream).await?;
+        super::wire::starttls(&mut stream).await?;
     }
     Ok(stream)
-}
-
-/// A short reason for an I/O error (`connection refused`).
-pub fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
-        std::io::ErrorKind::ConnectionReset => "connection reset".to_string(),
-        std::io::ErrorKind::UnexpectedEof => "connection closed".to_string(),
-        _ => e.to_string(),
-    }
 }
 
 #[derive(Debug)]
@@ -434,7 +335,7 @@ async fn handshake(
             ));
             if target.https {
                 out.hsts = Some(
-                    tokio::time::timeout_at(deadline, super::hsts::fetch(&mut conn, target))
+                    tokio::time::timeout_at(deadline, super::wire::fetch(&mut conn, target))
                         .await
                         .unwrap_or_else(|_| Err("no HTTP response (timeout)".to_string())),
                 );
@@ -521,176 +422,4 @@ async fn read_certificates(
         }
     };
     tokio::time::timeout(limit, work).await.unwrap_or_default()
-}
-
-/// tls.protocol_min on one endpoint.
-pub async fn evaluate_protocol(p: &ProtocolParams, ep: &Endpoint, ctx: &Ctx) -> Outcome {
-    let Some(floor) = legacy::parse_version(&p.min_version) else {
-        return Outcome::error(format!(
-            "min_version {:?} is not a TLS version (1.0, 1.1, 1.2, 1.3)",
-            p.min_version
-        ));
-    };
-    let below: Vec<u16> = [legacy::SSL3, legacy::TLS10, legacy::TLS11, legacy::TLS12]
-        .into_iter()
-        .filter(|v| *v < floor)
-        .collect();
-    let probes = futures_join(
-        below
-            .iter()
-            .map(|v| ep.probe(ctx, *v, legacy::BROAD_SUITES)),
-    )
-    .await;
-    let label = ep.target.label();
-    let expected = format!(
-        "every version below {} refused",
-        legacy::version_name(floor)
-    );
-    let mut accepted = Vec::new();
-    let mut failed = Vec::new();
-    let mut evidence = Vec::new();
-    for (v, probe) in below.iter().zip(&probes) {
-        let obs = match probe {
-            Probe::Accepted { version, suite, .. } => {
-                if *version < floor {
-                    accepted.push(legacy::version_name(*version));
-                }
-                format!(
-                    "offered {}: accepted {} with {}",
-                    legacy::version_name(*v),
-                    legacy::version_name(*version),
-                    legacy::suite_name(*suite)
-                )
-            }
-            Probe::Refused(why) => format!("offered {}: refused ({why})", legacy::version_name(*v)),
-            Probe::Failed(why) => {
-                failed.push(why.clone());
-                format!("offered {}: no verdict ({why})", legacy::version_name(*v))
-            }
-        };
-        evidence.push(
-            Evidence::default()
-                .observed(obs)
-                .expected(expected.clone())
-                .context(label.clone()),
-        );
-    }
-    accepted.dedup();
-    if !accepted.is_empty() {
-        Outcome::fail(format!(
-            "{label} accepts {} (expected nothing below {})",
-            accepted.join(", "),
-            legacy::version_name(floor)
-        ))
-        .with_all(evidence)
-    } else if let Some(why) = failed.first() {
-        Outcome::error(format!("{label}: could not probe: {why}")).with_all(evidence)
-    } else {
-        Outcome::pass(format!(
-            "{label} refuses every protocol below {}",
-            legacy::version_name(floor)
-        ))
-        .with_all(evidence)
-    }
-}
-
-/// tls.weak_ciphers on one endpoint: one probe offering every weak suite; when the server
-/// picks one, one probe per family to list them all.
-pub async fn evaluate_ciphers(p: &CipherParams, ep: &Endpoint, ctx: &Ctx) -> Outcome {
-    let label = ep.target.label();
-    let mut families: Vec<WeakFamily> = p.refuse.clone();
-    families.dedup();
-    if families.is_empty() {
-        return Outcome::error("tls_ciphers: `refuse` lists no family");
-    }
-    let names: Vec<&str> = families.iter().map(|f| f.name()).collect();
-    let expected = format!("{} suites refused", names.join(", "));
-    let mut all: Vec<u16> = families.iter().flat_map(|f| f.suites()).collect();
-    all.sort_unstable();
-    all.dedup();
-    let first = ep.probe(ctx, legacy::TLS12, &all).await;
-    match first {
-        Probe::Failed(why) => Outcome::error(format!("{label}: could not probe: {why}")).with(
-            Evidence::default()
-                .observed(why)
-                .expected(expected)
-                .context(label.clone()),
-        ),
-        Probe::Refused(why) => {
-            Outcome::pass(format!("{label} refuses every {} suite", names.join("/"))).with(
-                Evidence::default()
-                    .observed(format!(
-                        "offered {} weak suites: refused ({why})",
-                        all.len()
-                    ))
-                    .expected(expected)
-                    .context(label.clone()),
-            )
-        }
-        Probe::Accepted { version, suite, .. } => {
-            let per = futures_join(families.iter().map(|f| {
-                let suites = f.suites();
-                async move { (*f, ep.probe(ctx, legacy::TLS12, &suites).await) }
-            }))
-            .await;
-            let mut evidence = vec![Evidence::default()
-                .observed(format!(
-                    "chose {} under {}",
-                    legacy::suite_name(suite),
-                    legacy::version_name(version)
-                ))
-                .expected(expected.clone())
-                .context(label.clone())];
-            let mut bad: Vec<String> = Vec::new();
-            for (f, probe) in per {
-                if let Probe::Accepted { version, suite, .. } = probe {
-                    bad.push(format!("{} ({})", f.name(), legacy::suite_name(suite)));
-                    evidence.push(
-                        Evidence::default()
-                            .observed(format!(
-                                "{} offered alone: accepted {} under {}",
-                                f.name(),
-                                legacy::suite_name(suite),
-                                legacy::version_name(version)
-                            ))
-                            .expected(expected.clone())
-                            .context(label.clone()),
-                    );
-                }
-            }
-            if bad.is_empty() {
-                bad.push(legacy::suite_name(suite));
-            }
-            Outcome::fail(format!(
-                "{label} accepts weak cipher suites: {} (expected {} refused)",
-                bad.join(", "),
-                names.join(", ")
-            ))
-            .with_all(evidence)
-        }
-    }
-}
-
-/// Await futures concurrently, results in input order.
-pub async fn futures_join<F: std::future::Future>(
-    futs: impl IntoIterator<Item = F>,
-) -> Vec<F::Output> {
-    let futs: Vec<_> = futs.into_iter().map(Box::pin).collect();
-    let mut out: Vec<Option<F::Output>> = futs.iter().map(|_| None).collect();
-    let mut pending: Vec<_> = futs.into_iter().enumerate().collect();
-    std::future::poll_fn(move |cx| {
-        pending.retain_mut(|(i, f)| match f.as_mut().poll(cx) {
-            std::task::Poll::Ready(v) => {
-                out[*i] = Some(v);
-                false
-            }
-            std::task::Poll::Pending => true,
-        });
-        if pending.is_empty() {
-            std::task::Poll::Ready(std::mem::take(&mut out).into_iter().flatten().collect())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await
 }

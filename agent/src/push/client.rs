@@ -187,14 +187,14 @@ pub fn tls_config(
     let provider = Arc::new(provider);
     let store = match ca_bundle {
         Some(p) => p.to_path_buf(),
-        None => crate::net::tls::SYSTEM_STORES
+        None => crate::net::trust::SYSTEM_STORES
             .iter()
             .map(PathBuf::from)
             .find(|p| p.is_file())
             .ok_or_else(|| {
                 format!(
                     "no trust store for the collector: none of {} exists; set ca_bundle",
-                    crate::net::tls::SYSTEM_STORES.join(", ")
+                    crate::net::trust::SYSTEM_STORES.join(", ")
                 )
             })?,
     };

@@ -22,7 +22,7 @@
 pub mod client;
 pub mod spool;
 
-use crate::net::config::AgentConfig;
+use crate::config::AgentConfig;
 use crate::report::Report;
 use client::{Client, ClientSettings, Delivery, Endpoint};
 use hyper::body::Bytes;

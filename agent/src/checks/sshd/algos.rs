@@ -7,8 +7,6 @@
 //! `+` list; names are matched case-sensitively; wildcards `*` and `?` expand in the
 //! order of the supported list).
 
-use super::keywords::AlgoClass;
-
 /// `ssh -Q cipher`.
 pub const ALL_CIPHERS: &str = "3des-cbc,aes128-cbc,aes192-cbc,aes256-cbc,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com";
 /// `ssh -Q mac`.
@@ -33,6 +31,18 @@ pub const DEFAULT_SIG: &str = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp3
 
 /// Key type short names `sshkey_type_from_name()` also accepts (case-insensitively).
 const KEY_SHORTNAMES: [&str; 6] = ["ED25519", "ED25519-SK", "ECDSA", "ECDSA-SK", "DSA", "RSA"];
+
+/// Which algorithm table an algorithm-list keyword uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlgoClass {
+    Cipher,
+    Mac,
+    Kex,
+    /// Host key / public key signature algorithms (certificates included).
+    Key,
+    /// CA signature algorithms (no certificate types).
+    Sig,
+}
 
 impl AlgoClass {
     /// The supported list (`all` in kex_assemble_names).

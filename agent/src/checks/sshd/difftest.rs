@@ -12,8 +12,10 @@
 //! `SSHD_DIFF_CASES` sets the number of configurations (default 250),
 //! `SSHD_DIFF_SEED` the seed.
 
-use super::algos::{match_pattern_list, ALL_CIPHERS, ALL_KEX, ALL_KEY, ALL_MACS, ALL_SIG};
-use super::keywords::{AlgoClass, Kind, Kw};
+use super::algos::{
+    match_pattern_list, AlgoClass, ALL_CIPHERS, ALL_KEX, ALL_KEY, ALL_MACS, ALL_SIG,
+};
+use super::keywords::{Kind, Kw};
 use super::parser::{self, MatchBlock, Parsed};
 use crate::host::Host;
 use crate::testutil::tool_available;

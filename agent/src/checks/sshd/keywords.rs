@@ -7,6 +7,8 @@
 //! `sshd -t` per keyword. Debian's patches add `DebianBanner`, the GSSAPI key-exchange
 //! keywords and `PermitBlacklistedKeys` (deprecated).
 
+use super::algos::AlgoClass;
+
 /// The keywords whose values this check models. Everything else in a file is read
 /// for its syntax (unknown keyword → error) and otherwise ignored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,18 +79,6 @@ pub enum Kind {
     LogLevel,
     /// `no`, `point-to-point`, `ethernet`, `yes` (case-sensitive).
     PermitTunnel,
-}
-
-/// Which algorithm table an algorithm-list keyword uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlgoClass {
-    Cipher,
-    Mac,
-    Kex,
-    /// Host key / public key signature algorithms (certificates included).
-    Key,
-    /// CA signature algorithms (no certificate types).
-    Sig,
 }
 
 const FLAG: Kind = Kind::Multi(&[("yes", "yes"), ("no", "no")]);
