@@ -172,6 +172,8 @@ struct RawConfig {
     history_per_host: Spanned<u32>,
     #[serde(default)]
     waivers_file: Option<Spanned<PathBuf>>,
+    #[serde(default)]
+    feeds_dir: Option<Spanned<PathBuf>>,
     #[serde(default = "default_snapshot", deserialize_with = "de_duration")]
     snapshot_interval: i64,
     #[serde(default = "default_integrity_check", deserialize_with = "de_duration")]
@@ -200,6 +202,12 @@ pub struct Config {
     pub history_per_host: u32,
     /// Optional waivers file (TOML).
     pub waivers_file: Option<PathBuf>,
+    /// Optional vulnerability feeds directory in the DESIGN.md layout (`osv/`, `kev/`,
+    /// `vulnrichment/`), kept up to date by the operator (a synced share, a mount): read
+    /// instead of the generations `hardline-collector feeds import` writes under
+    /// `data_dir/feeds/`, and read again when it changes and on SIGHUP. Absent: the imported
+    /// feeds (`data_dir/feeds/current`), if any. Relative to the config file's directory.
+    pub feeds_dir: Option<PathBuf>,
     /// How often the daily burn-down snapshot is refreshed (seconds). Default 60.
     pub snapshot_interval: i64,
     /// Longest the start-up integrity check (`PRAGMA quick_check`, table by table) may
@@ -466,6 +474,14 @@ impl Config {
                 "history_per_host must be at least 1".into(),
             ));
         }
+        if let Some(d) = &raw.feeds_dir {
+            if d.get_ref().as_os_str().is_empty() {
+                return Err(err(
+                    Some(d.span()),
+                    "feeds_dir must not be empty: remove the key to use the imported feeds".into(),
+                ));
+            }
+        }
         if raw.snapshot_interval <= 0 {
             return Err(err(None, "snapshot_interval must be positive".into()));
         }
@@ -538,6 +554,7 @@ impl Config {
             tls,
             history_per_host: *raw.history_per_host.get_ref(),
             waivers_file: raw.waivers_file.as_ref().map(|p| resolve(p.get_ref())),
+            feeds_dir: raw.feeds_dir.as_ref().map(|p| resolve(p.get_ref())),
             snapshot_interval: raw.snapshot_interval,
             integrity_check_timeout: raw.integrity_check_timeout,
             limits: raw.limits,
@@ -627,6 +644,17 @@ tokens = [ { role = "agent",  sha256 = "0000000000000000000000000000000000000000
         assert!(e.reason.contains("both"), "{e}");
         let e = parse(&GOOD.replace("\"medium\"", "\"urgent\"")).unwrap_err();
         assert_eq!(e.line, Some(9), "{e}");
+    }
+
+    #[test]
+    fn feeds_dir_is_optional_relative_to_the_config_and_never_empty() {
+        assert_eq!(parse(GOOD).unwrap().feeds_dir, None);
+        let text = GOOD.replace("data_dir", "feeds_dir = \"feeds\"\ndata_dir");
+        let c = Config::parse(Path::new("/etc/hardline/c.toml"), &text).unwrap();
+        assert_eq!(c.feeds_dir, Some(PathBuf::from("/etc/hardline/feeds")));
+        let e = parse(&GOOD.replace("data_dir", "feeds_dir = \"\"\ndata_dir")).unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.reason.contains("feeds_dir must not be empty"), "{e}");
     }
 
     #[test]

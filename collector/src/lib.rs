@@ -3,7 +3,8 @@
 //! aggregates current on every commit, and exposes them as Prometheus metrics, a read API
 //! and a status page.
 //!
-//! Layout: [`config`] (the TOML file, timestamps), [`auth`] (tokens, rate limits),
+//! Layout: [`config`] (the TOML file, timestamps), [`feeds`] (vulnerability feeds: strict
+//! loading, imported generations, `feeds import`), [`auth`] (tokens, rate limits),
 //! [`validate`] (refusals and report checks), [`store`] (SQLite, group-commit writer),
 //! [`agg`] (aggregates and the compact result model), [`waivers`], [`summary`] (the
 //! campaign summary), [`metrics`] (the Prometheus collector), [`http`] (error responses),
@@ -12,13 +13,15 @@
 //!
 //! Dependencies point one way (`tests/it/modules.rs` checks that there is no cycle):
 //! config ← waivers ← agg ← validate ← store ← (this root: [`App`]) ← summary ← page ← api ←
-//! server, with metrics, http and auth beside them.
+//! server, with metrics, http and auth beside them, and config ← feeds (which depends on
+//! nothing else of the collector's: the importer runs without a store).
 
 pub mod agg;
 pub mod api;
 pub mod auth;
 pub mod config;
 pub mod conn;
+pub mod feeds;
 pub mod http;
 pub mod metrics;
 #[cfg(target_os = "linux")]

@@ -45,6 +45,28 @@ enum Command {
         /// The new file (must not exist).
         output: PathBuf,
     },
+    /// Vulnerability feeds (OSV, CISA KEV, CISA Vulnrichment) kept in the data directory.
+    Feeds {
+        #[command(subcommand)]
+        command: FeedsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FeedsCommand {
+    /// Import feeds atomically into `data_dir/feeds` (safe while the collector runs, which
+    /// applies them): a bad file is refused with the reason and the feeds in force stay.
+    /// Parts not given are kept from the feeds in force.
+    Import {
+        /// Configuration file (TOML): its `data_dir` receives the feeds.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// One feeds directory (osv/, kev/, vulnrichment/), or parts: OSV directories and
+        /// osv.dev .zip exports, the KEV catalog (known_exploited_vulnerabilities.json), a
+        /// Vulnrichment tree (YEAR/NNxxx/CVE-*.json).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -75,6 +97,9 @@ fn main() -> ExitCode {
             }
         }
         Command::Serve { config } => serve(&config),
+        Command::Feeds {
+            command: FeedsCommand::Import { config, paths },
+        } => feeds_import(&config, &paths),
         Command::Backup { config, output } => {
             let config = match hardline_collector::config::Config::load(&config) {
                 Ok(c) => c,
@@ -93,6 +118,81 @@ fn main() -> ExitCode {
                     ExitCode::from(1)
                 }
             }
+        }
+    }
+}
+
+fn feeds_import(config: &std::path::Path, paths: &[PathBuf]) -> ExitCode {
+    let config = match hardline_collector::config::Config::load(config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("hardline-collector: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(dir) = &config.feeds_dir {
+        eprintln!(
+            "hardline-collector: error: {}: feeds_dir = {:?} is set, so the collector reads that directory and would never use an import: update {} instead, or remove feeds_dir to use imports",
+            config.path.display(),
+            dir.display(),
+            dir.display()
+        );
+        return ExitCode::from(2);
+    }
+    let started = std::time::Instant::now();
+    match hardline_collector::feeds::import(&config.data_dir, paths) {
+        Ok(s) => {
+            println!("imported {}", s.generation.display());
+            for (info, sources) in s.infos.iter().zip(&s.sources) {
+                let origin = if !info.present {
+                    "absent (none given, none in force before)".to_string()
+                } else if sources.is_empty() {
+                    "kept from the previous feeds".to_string()
+                } else {
+                    let names: Vec<String> =
+                        sources.iter().map(|p| p.display().to_string()).collect();
+                    format!("from {}", names.join(", "))
+                };
+                let mut line = format!("{}: {origin}", info.feed);
+                if info.present {
+                    if let Some(v) = &info.version {
+                        line += &format!("; version {v}");
+                    }
+                    if let Some(d) = info.updated.as_ref().filter(|d| {
+                        !info
+                            .version
+                            .as_ref()
+                            .is_some_and(|v| v.starts_with(d.as_str()))
+                    }) {
+                        line += &format!(" ({d})");
+                    }
+                    line += &format!("; {} records", info.records);
+                    if info.withdrawn > 0 {
+                        line += &format!(" ({} withdrawn, skipped)", info.withdrawn);
+                    }
+                }
+                println!("{line}");
+            }
+            for w in &s.warnings {
+                eprintln!("hardline-collector: warning: {w}");
+            }
+            println!(
+                "in force as {} ({:.1} s); a running collector applies it within 60 s, at once on SIGHUP",
+                hardline_collector::feeds::current_link(&config.data_dir).display(),
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(reasons) => {
+            eprintln!(
+                "hardline-collector: error: feeds import refused ({} problem{}); the feeds in force are unchanged:",
+                reasons.len(),
+                if reasons.len() == 1 { "" } else { "s" }
+            );
+            for r in &reasons {
+                eprintln!("hardline-collector: error: {r}");
+            }
+            ExitCode::from(1)
         }
     }
 }
