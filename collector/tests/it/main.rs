@@ -6,6 +6,7 @@ mod cli;
 mod clock;
 mod deploy;
 mod durability;
+mod feeds;
 mod fuzz;
 mod idle;
 mod ingest;
