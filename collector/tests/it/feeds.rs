@@ -296,15 +296,10 @@ fn a_truncated_or_damaged_zip_is_refused_with_the_reason_and_the_feeds_in_force_
     assert_unchanged(&site, &before, &listing);
 
     // One entry's bytes damaged: the CRC or the deflate stream says which.
+    // The first occurrence of the name is its local header; its data follows the name.
+    let name = b"DEBIAN-CVE-2024-1086.json";
     let mut damaged = bytes.clone();
-    let at = damaged
-        .windows(26)
-        .position(|w| {
-            w == b"DEBIAN-CVE-2024-1086.json\x00" || w.starts_with(b"DEBIAN-CVE-2024-1086.json")
-        })
-        .unwrap()
-        + 25
-        + 20;
+    let at = damaged.windows(name.len()).position(|w| w == name).unwrap() + name.len() + 20;
     damaged[at] ^= 0x55;
     let bad = d.path().join("bad.zip");
     std::fs::write(&bad, &damaged).unwrap();
@@ -628,4 +623,34 @@ fn with_feeds_dir_configured_the_collector_reads_it_and_an_import_is_refused() {
     .unwrap();
     assert_ne!(feeds::signature(&mine).unwrap(), set.signature);
     assert_eq!(records(&load_strict(&mine).unwrap(), "osv"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_runs_beside_a_running_collector_on_the_same_data_directory() {
+    let env = crate::util::Env::new(crate::util::Setup::default());
+    let mut collector = env.start();
+    let config = env.config_path();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_hardline-collector"))
+            .arg("feeds")
+            .arg("import")
+            .arg("--config")
+            .arg(config)
+            .args(good_parts())
+            .env_remove(feeds::PAUSE_ENV)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "the store's lock does not stop an import: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, _) = collector.get(None, "/healthz").await;
+    assert_eq!(status, 200);
+    let set = load_strict(&feeds::current_link(&env.path().join("data"))).unwrap();
+    assert_eq!(records(&set, "kev"), 1404);
+    collector.terminate();
 }
