@@ -6,6 +6,7 @@ mod util;
 mod cli;
 mod formats;
 mod hosts;
+mod modules;
 mod network;
 mod packages;
 mod readme;

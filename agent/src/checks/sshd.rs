@@ -39,7 +39,8 @@
 //!   The defaults and the supported algorithms are those of Debian 12's OpenSSH 9.2p1
 //!   (OpenSSL 3), see `sshd/algos.rs`; the observed value is the comma-separated list.
 //! - Time values (`LoginGraceTime`, `ClientAliveInterval`) are converted to seconds
-//!   (`90`, `90s`, `10m`, `1h30m`, `2d`, `1w`).
+//!   (`90`, `90s`, `10m`, `1h30m`, `2d`, `1w`); integers and times are read as sshd
+//!   reads them (`sshd/numbers.rs`, shared by the parser and the argument checks).
 //! - Values are normalised as `sshd -T` prints them: `yes`/`no` in lower case,
 //!   `AllowTcpForwarding all` → `yes`, `LogLevel debug1` → `DEBUG`, `Banner NONE` →
 //!   `none`. One deliberate difference: `PermitRootLogin without-password` (a deprecated
@@ -76,11 +77,13 @@
 //! check: {type: sshd, params: {keyword: MaxStartups, field: full, expect: {op: le, value: 60}}}
 //! ```
 
+mod addrmatch;
 mod algos;
 mod args;
 mod glob;
 mod keywords;
 mod lexer;
+mod numbers;
 mod parser;
 
 #[cfg(test)]

@@ -287,15 +287,18 @@ struct Courier {
     will_retry: bool,
 }
 
-/// How long an acknowledged package list is not resent while it stays the same: after
-/// this, or whenever it changes, the next report carries it whole again, so a collector
-/// that lost it (restored from a snapshot) has it back within a day.
-pub const INVENTORY_RESEND: Duration = Duration::from_secs(24 * 3600);
+pub use inventory::INVENTORY_RESEND;
 
 /// The digest of the last package list the collector acknowledged, kept in the spool
 /// directory (`inventory.acked`): the agent's own state, never the scanned host's.
 mod inventory {
     use std::path::Path;
+    use std::time::Duration;
+
+    /// How long an acknowledged package list is not resent while it stays the same: after
+    /// this, or whenever it changes, the next report carries it whole again, so a collector
+    /// that lost it (restored from a snapshot) has it back within a day.
+    pub const INVENTORY_RESEND: Duration = Duration::from_secs(24 * 3600);
 
     const FILE: &str = "inventory.acked";
 
@@ -308,7 +311,7 @@ mod inventory {
             .ok()?
             .elapsed()
             .ok()?;
-        if age > super::INVENTORY_RESEND {
+        if age > INVENTORY_RESEND {
             return None;
         }
         let s = std::fs::read_to_string(p).ok()?;

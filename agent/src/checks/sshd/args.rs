@@ -3,8 +3,9 @@
 //! error here makes sshd refuse the whole file, so the parser turns it into an error
 //! on the line. Messages are sshd's own where practical.
 
+use super::addrmatch::addr_list_valid;
 use super::keywords::Arg;
-use super::parser::{addr_list_valid, atoi, c_int_prefix, convtime};
+use super::numbers::{atoi, c_int_prefix, convtime};
 
 /// What a valid line leaves for the checks sshd makes after reading everything.
 #[derive(Debug, Default, PartialEq)]

@@ -8,11 +8,13 @@
 //! block, the includer's chain (sshd's `SSHCFG_NEVERMATCH` / `SSHCFG_MATCH_ONLY`
 //! rules amount to exactly this conjunction).
 
+use super::addrmatch::addr_list_valid;
 use super::algos;
 use super::args;
 use super::glob;
 use super::keywords::{self, Kind, Kw};
 use super::lexer::{argv_split, rtrim, strdelim};
+use super::numbers::{atoi, c_int_prefix, convtime};
 use crate::host::Host;
 
 /// sshd's `SERVCONF_MAX_DEPTH`.
@@ -547,49 +549,6 @@ fn match_criteria(rest: &str) -> Result<Criteria, String> {
     Ok((attrs, false, cp))
 }
 
-/// `addr_match_list(NULL, list) == 0`: no empty entry, no CIDR with host bits set.
-pub(super) fn addr_list_valid(list: &str) -> bool {
-    for item in list.split(',') {
-        let item = item.strip_prefix('!').unwrap_or(item);
-        if item.is_empty() {
-            return false;
-        }
-        if cidr_inconsistent(item) {
-            return false;
-        }
-    }
-    true
-}
-
-/// True for `addr/len` whose address has bits set beyond `len` (sshd: -2).
-fn cidr_inconsistent(item: &str) -> bool {
-    let (addr, len) = match item.split_once('/') {
-        Some((a, l)) => (a, Some(l)),
-        None => (item, None),
-    };
-    let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
-        return false;
-    };
-    let (bits, width): (u128, u32) = match ip {
-        std::net::IpAddr::V4(v) => (u128::from(u32::from(v)), 32),
-        std::net::IpAddr::V6(v) => (u128::from(v), 128),
-    };
-    let Some(len) = len else { return false };
-    let Ok(len) = len.parse::<u32>() else {
-        return false;
-    };
-    if len > width {
-        return false;
-    }
-    let host_bits = width - len;
-    let mask: u128 = if host_bits >= 128 {
-        u128::MAX
-    } else {
-        (1u128 << host_bits) - 1
-    };
-    bits & mask != 0
-}
-
 fn port_valid(s: &str) -> bool {
     match s.parse::<u32>() {
         Ok(p) => p <= 65535,
@@ -601,86 +560,6 @@ fn port_valid(s: &str) -> bool {
                 && !s.chars().all(|c| c.is_ascii_digit())
         }
     }
-}
-
-/// `strtoll`-style integer: optional leading whitespace and sign, decimal digits.
-/// Returns the value and the rest.
-pub(super) fn c_int_prefix(s: &str) -> Option<(i128, &str)> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
-    let b = t.as_bytes();
-    let mut i = 0;
-    let neg = match b.first() {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let start = i;
-    let mut v: i128 = 0;
-    while i < b.len() && b[i].is_ascii_digit() {
-        v = (v * 10 + i128::from(b[i] - b'0')).min(i128::from(i64::MAX) + 1);
-        i += 1;
-    }
-    if i == start {
-        return None;
-    }
-    Some((if neg { -v } else { v }, &t[i..]))
-}
-
-/// `atoi_err()`: 0..=INT_MAX, the whole argument.
-pub(super) fn atoi(arg: Option<&String>) -> Result<i64, &'static str> {
-    let arg = match arg {
-        Some(a) if !a.is_empty() => a,
-        _ => return Err("missing"),
-    };
-    match c_int_prefix(arg) {
-        Some((v, "")) if v < 0 => Err("too small"),
-        Some((v, "")) if v > i128::from(i32::MAX) => Err("too large"),
-        Some((v, "")) => Ok(i64::try_from(v).unwrap_or(0)),
-        _ => Err("invalid"),
-    }
-}
-
-/// `convtime()`: `[0-9]+[sSmMhHdDwW]?` repeated, in seconds; None when invalid.
-pub fn convtime(s: &str) -> Option<i64> {
-    if s.is_empty() {
-        return None;
-    }
-    let max = i64::from(i32::MAX);
-    let mut total: i64 = 0;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let (secs, after) = c_int_prefix(rest)?;
-        if secs < 0 || secs >= i128::from(max) {
-            return None;
-        }
-        let secs = i64::try_from(secs).ok()?;
-        let mut chars = after.chars();
-        let mult: i64 = match chars.next() {
-            None => 1,
-            Some('s' | 'S') => 1,
-            Some('m' | 'M') => 60,
-            Some('h' | 'H') => 3600,
-            Some('d' | 'D') => 86400,
-            Some('w' | 'W') => 604800,
-            Some(_) => return None,
-        };
-        if secs > max / mult {
-            return None;
-        }
-        let secs = secs * mult;
-        if total > max - secs {
-            return None;
-        }
-        total += secs;
-        rest = chars.as_str();
-    }
-    Some(total)
 }
 
 /// `sscanf(arg, "%d:%d:%d")` as far as it converts.
@@ -1040,34 +919,6 @@ fn display(kw: Kw, v: &Value) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn time_values() {
-        assert_eq!(convtime("90"), Some(90));
-        assert_eq!(convtime("90s"), Some(90));
-        assert_eq!(convtime("10m"), Some(600));
-        assert_eq!(convtime("1h30m"), Some(5400));
-        assert_eq!(convtime("1H30M5s"), Some(5405));
-        assert_eq!(convtime("1w"), Some(604800));
-        assert_eq!(convtime("-0"), Some(0));
-        assert_eq!(convtime("5x"), None);
-        assert_eq!(convtime("m"), None);
-        assert_eq!(convtime(""), None);
-        assert_eq!(convtime("-5"), None);
-        assert_eq!(convtime("99999999999"), None);
-    }
-
-    #[test]
-    fn integers() {
-        let s = |x: &str| atoi(Some(&x.to_string()));
-        assert_eq!(s("4"), Ok(4));
-        assert_eq!(s("+4"), Ok(4));
-        assert_eq!(s("007"), Ok(7));
-        assert!(s("4x").is_err());
-        assert!(s("-1").is_err());
-        assert!(s("").is_err());
-        assert!(s("2147483648").is_err());
-    }
 
     #[test]
     fn startups() {
