@@ -269,6 +269,8 @@ struct Prepared {
     net: NetConfig,
     feeds: Option<hardline_agent::vuln::FeedOptions>,
     limits: Limits,
+    /// Exposure as configured (flag or file), reported so the collector can set clocks.
+    exposure: Option<hardline_agent::vuln::Exposure>,
 }
 
 impl Prepared {
@@ -333,18 +335,21 @@ impl Prepared {
             net,
             feeds,
             limits,
+            exposure: sel.exposure.or(file.exposure),
         })
     }
 
     fn scan(&self) -> Report {
         let host = Host::with_limits(&self.root, self.limits);
-        scan::scan_full(
+        let mut report = scan::scan_full(
             &self.policy,
             &host,
             &self.rules,
             &self.net,
             self.feeds.as_ref(),
-        )
+        );
+        report.host.exposure = self.exposure;
+        report
     }
 }
 

@@ -188,6 +188,10 @@ pub struct HostInfo {
     /// Scan root on the scanning machine (`/` for a live host).
     #[serde(default)]
     pub root: String,
+    /// BOD 26-04 exposure when the agent's configuration (or `--exposure`) sets it; the
+    /// collector takes it for the host's clocks unless it holds an override.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposure: Option<crate::vuln::Exposure>,
 }
 
 /// Counts of results by status.

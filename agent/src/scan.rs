@@ -56,6 +56,7 @@ pub fn host_info(host: &Host) -> HostInfo {
         hostname,
         os: host.os_release().unwrap_or_default(),
         root: host.root().display().to_string(),
+        exposure: None,
     }
 }
 

@@ -78,6 +78,7 @@ fn template() -> String {
                 pretty_name: "Debian GNU/Linux 12 (bookworm)".into(),
             },
             root: "/".into(),
+            exposure: None,
         },
         started_at: t,
         finished_at: t,

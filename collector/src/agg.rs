@@ -144,6 +144,10 @@ impl Compact {
     }
 }
 
+/// What [`Aggregates::blocking`] names for a host with an open KEV finding past due (the
+/// collector's own matching; the agent's rule of that name says the same on its host).
+pub const KEV_OVERDUE: &str = "vuln.bod_26_04_overdue";
+
 /// The latest state of one host.
 #[derive(Debug, Clone)]
 pub struct HostState {
@@ -165,6 +169,9 @@ pub struct HostState {
     pub class: Class,
     /// Compliant only thanks to an active waiver.
     pub waived: bool,
+    /// An open KEV finding is past its BOD 26-04 due date ([`crate::vulns`] says so):
+    /// noncompliant whatever the configuration results.
+    pub kev_overdue: bool,
 }
 
 /// A new latest report for a host.
@@ -438,6 +445,9 @@ impl Aggregates {
         if h.finished_at < now - self.stale_after {
             return (Class::Stale, false);
         }
+        if h.kev_overdue {
+            return (Class::Noncompliant, false);
+        }
         let threshold = self.threshold as u8;
         let mut waived = false;
         for c in h.results.iter() {
@@ -531,6 +541,7 @@ impl Aggregates {
                     results: Box::new([]),
                     class: Class::Stale,
                     waived: false,
+                    kev_overdue: false,
                 });
                 self.host_index.insert(u.id.as_str().into(), i);
                 i
@@ -583,6 +594,25 @@ impl Aggregates {
                 self.next_waiver_expiry = self.waivers.next_expiry(now);
             }
         }
+    }
+
+    /// Set whether host `id` has an open KEV finding past due, and re-classify it.
+    pub fn set_kev_overdue(&mut self, id: &str, overdue: bool, now: i64) {
+        let Some(&i) = self.host_index.get(id) else {
+            return;
+        };
+        if self
+            .hosts
+            .get(i as usize)
+            .is_none_or(|h| h.kev_overdue == overdue)
+        {
+            return;
+        }
+        self.remove_contribution(i, false);
+        if let Some(h) = self.hosts.get_mut(i as usize) {
+            h.kev_overdue = overdue;
+        }
+        self.add_contribution(i, now, false);
     }
 
     /// Replace the waivers and re-classify every host (a full pass: reloads are rare).
@@ -677,6 +707,9 @@ impl Aggregates {
                 None if sev_from(c.sev) >= self.threshold => blocking.push(rule),
                 None => {}
             }
+        }
+        if h.kev_overdue && !blocking.contains(&KEV_OVERDUE) {
+            blocking.insert(0, KEV_OVERDUE);
         }
         (blocking, waived)
     }

@@ -6,7 +6,8 @@
 //! changes: a replay of a `report_id` already stored, or a report no newer than the oldest
 //! one of the host's full history (it would be pruned at once, so a replay of a pruned
 //! report is idempotent too: not stored, not counted); both carry
-//! `{"report_id", "agency", "duplicate", "latest", "stored"}`. Refused reports increment
+//! `{"report_id", "agency", "duplicate", "latest", "stored"}`, plus `"inventory_wanted": true`
+//! when the report named its package list by digest only and the store lacks that list. Refused reports increment
 //! `hardline_reports_rejected_total{reason}`; refused reads are not reports and are not
 //! counted there.
 
@@ -173,6 +174,7 @@ async fn ingest_inner(
     crate::validate::check_shape(&bytes, app.config.limits.max_string_bytes)?;
     let report = parse(&bytes)?;
     let results = validate(&report, &app.config.limits, now)?;
+    let inventory = crate::validate::inventory(&report)?;
     // Fast refusal of a hijack; the writer checks again authoritatively.
     if let Some(h) = app.lock_aggs().host(&report.host.id) {
         if h.agency as usize != p.agency {
@@ -189,6 +191,7 @@ async fn ingest_inner(
         received_at: now,
         results,
         body: lz4_flex::compress_prepend_size(&bytes),
+        inventory,
         reply: tx,
     };
     app.submit(Job::Ingest(Box::new(job))).await?;
@@ -196,23 +199,27 @@ async fn ingest_inner(
         .await
         .map_err(|_| Rejection::Unavailable("the writer dropped the report".into()))??;
     let agency = app.config.agencies[p.agency].name.get_ref();
-    let (status, duplicate, latest, stored) = match outcome {
-        Outcome::Stored { latest } => (StatusCode::CREATED, false, latest, true),
-        Outcome::Duplicate => (StatusCode::OK, true, false, true),
-        Outcome::OlderThanHistory => (StatusCode::OK, false, false, false),
+    let (status, duplicate, latest, stored, wanted) = match outcome {
+        Outcome::Stored {
+            latest,
+            inventory_wanted,
+        } => (StatusCode::CREATED, false, latest, true, inventory_wanted),
+        Outcome::Duplicate => (StatusCode::OK, true, false, true, false),
+        Outcome::OlderThanHistory => (StatusCode::OK, false, false, false, false),
     };
-    Ok((
-        status,
-        json!({"report_id": report.report_id, "agency": agency, "duplicate": duplicate, "latest": latest, "stored": stored}),
-    ))
+    let mut answer = json!({"report_id": report.report_id, "agency": agency, "duplicate": duplicate, "latest": latest, "stored": stored});
+    if wanted {
+        answer["inventory_wanted"] = json!(true);
+    }
+    Ok((status, answer))
 }
 
-fn read_auth(app: &App, headers: &HeaderMap) -> Result<Principal, Box<Response>> {
+pub(crate) fn read_auth(app: &App, headers: &HeaderMap) -> Result<Principal, Box<Response>> {
     authenticate(app, headers, Role::Viewer).map_err(|r| Box::new(rejection_response(&r)))
 }
 
 /// Pagination: `page` from 1, `per_page` 1..=1000 (default 100).
-fn paginate<T>(
+pub(crate) fn paginate<T>(
     items: Vec<T>,
     page: Option<usize>,
     per_page: Option<usize>,
@@ -225,7 +232,7 @@ fn paginate<T>(
     (total, page, per_page, items)
 }
 
-fn bad_query(e: QueryRejection) -> Response {
+pub(crate) fn bad_query(e: QueryRejection) -> Response {
     error_response(400, &format!("bad query: {}", e.body_text()), "bad_query")
 }
 

@@ -11,10 +11,14 @@
 //! [`api`] (HTTP routes), [`page`] (the status page), [`server`] (listeners, TLS, signals).
 //! Durations use the agent's [`hardline_agent::duration`].
 //!
+//! [`vulns`] (the fleet's findings: central matching with the agent's matcher, BOD 26-04
+//! clocks) and [`vulns_api`] (their read API).
+//!
 //! Dependencies point one way (`tests/it/modules.rs` checks that there is no cycle):
-//! config ← waivers ← agg ← validate ← store ← (this root: [`App`]) ← summary ← page ← api ←
-//! server, with metrics, http and auth beside them, and config ← feeds (which depends on
-//! nothing else of the collector's: the importer runs without a store).
+//! config ← waivers ← agg ← validate ← store ← vulns ← (this root: [`App`]) ← summary ← page
+//! ← api ← vulns_api ← server, with metrics, http and auth beside them, and config ← feeds ←
+//! vulns (feeds depends on nothing else of the collector's: the importer runs without a
+//! store).
 
 pub mod agg;
 pub mod api;
@@ -31,6 +35,8 @@ pub mod server;
 pub mod store;
 pub mod summary;
 pub mod validate;
+pub mod vulns;
+pub mod vulns_api;
 pub mod waivers;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -132,6 +138,10 @@ pub struct App {
     reader: Mutex<rusqlite::Connection>,
     /// Why the last write failed, while the store cannot write (`/healthz` says so).
     store_fault: Mutex<Option<String>>,
+    /// The fleet's vulnerability findings (the engine thread keeps them current).
+    vulns: Mutex<vulns::Vulns>,
+    /// Events for the vulnerability engine.
+    vulns_tx: std::sync::mpsc::Sender<vulns::Event>,
     /// The exclusive lock on `data_dir` (held until the process exits).
     _lock: std::fs::File,
 }
@@ -192,6 +202,8 @@ impl App {
             config.rate_burst(),
         );
         let (tx, rx) = tokio::sync::mpsc::channel(4 * store::MAX_BATCH);
+        let (vtx, vrx) = std::sync::mpsc::channel();
+        let vulns_reader = store::open_reader(&config.data_dir)?;
         let app = Arc::new(App {
             config,
             clock,
@@ -205,8 +217,17 @@ impl App {
             writer: tx,
             reader: Mutex::new(reader),
             store_fault: Mutex::new(None),
+            vulns: Mutex::new(vulns::Vulns::default()),
+            vulns_tx: vtx,
             _lock: lock,
         });
+        let app3: Arc<dyn vulns::Context> = app.clone();
+        std::thread::Builder::new()
+            .name("hardline-vulns".into())
+            .spawn(move || vulns::engine(vulns_reader, app3, vrx))
+            .map_err(|e| {
+                StartError::Other(format!("cannot start the vulnerability engine: {e}"))
+            })?;
         let app2 = app.clone();
         let handle = std::thread::Builder::new()
             .name("hardline-writer".into())
@@ -265,6 +286,19 @@ impl App {
         }
     }
 
+    /// The fleet's vulnerability findings.
+    pub fn vulns(&self) -> MutexGuard<'_, vulns::Vulns> {
+        match self.vulns.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Tell the vulnerability engine something (a closed engine is logged once by it).
+    pub fn vulns_event(&self, e: vulns::Event) {
+        let _ = self.vulns_tx.send(e);
+    }
+
     /// Hand a job to the writer.
     pub async fn submit(&self, job: store::Job) -> Result<(), validate::Rejection> {
         self.writer
@@ -289,6 +323,42 @@ impl store::WriterContext for App {
 
     fn store_health(&self, fault: Option<String>) {
         App::store_health(self, fault)
+    }
+
+    fn inventories(&self, changed: Vec<store::HostInventory>) {
+        self.vulns_event(vulns::Event::Inventories(changed));
+    }
+}
+
+impl vulns::Context for App {
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    fn config(&self) -> &config::Config {
+        &self.config
+    }
+
+    fn view(&self) -> MutexGuard<'_, vulns::Vulns> {
+        self.vulns()
+    }
+
+    fn persist(&self, mut w: store::VulnWrite) -> Result<(), String> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        w.reply = Some(tx);
+        self.writer
+            .blocking_send(store::Job::Vulns(Box::new(w)))
+            .map_err(|_| "the writer has stopped".to_string())?;
+        rx.blocking_recv()
+            .map_err(|_| "the writer dropped the write".to_string())?
+    }
+
+    fn kev_overdue(&self, changes: Vec<(String, bool)>) {
+        let now = self.clock.now();
+        let mut aggs = self.lock_aggs();
+        for (id, overdue) in changes {
+            aggs.set_kev_overdue(&id, overdue, now);
+        }
     }
 }
 

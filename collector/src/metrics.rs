@@ -3,7 +3,8 @@
 //! that just turned stale), plus `hardline_waivers{agency,state}`.
 //!
 //! No family has a per-host label: the series count is agencies × rules × 4 statuses
-//! plus small constants.
+//! plus small constants; the vulnerability families add agencies × 8 (KEV status × band)
+//! and, per agency, one series per KEV CVE present in the fleet (bounded by the catalog).
 
 use crate::agg::{sev_from, Class};
 use crate::validate::REASONS;
@@ -21,7 +22,7 @@ struct Family {
     labels: &'static [&'static str],
 }
 
-const FAMILIES: [Family; 9] = [
+const FAMILIES: [Family; 18] = [
     Family {
         name: "hardline_campaign_start_timestamp_seconds",
         help: "When the campaign clock started (Unix seconds).",
@@ -75,6 +76,60 @@ const FAMILIES: [Family; 9] = [
         help: "Waivers by state: active or expired.",
         kind: MetricType::GAUGE,
         labels: &["agency", "state"],
+    },
+    Family {
+        name: "hardline_vulnerable_hosts",
+        help: "Hosts with at least one open known vulnerability of this KEV status and BOD 26-04 band (a host counts once in each series it has a finding in). Absent while no feeds are loaded.",
+        kind: MetricType::GAUGE,
+        labels: &["agency", "kev", "band"],
+    },
+    Family {
+        name: "hardline_vulnerability_findings",
+        help: "Open known-vulnerability findings (host x package x CVE) by KEV status and BOD 26-04 band. Absent while no feeds are loaded.",
+        kind: MetricType::GAUGE,
+        labels: &["agency", "kev", "band"],
+    },
+    Family {
+        name: "hardline_vulnerability_overdue_findings",
+        help: "Open findings past their BOD 26-04 due date, by band.",
+        kind: MetricType::GAUGE,
+        labels: &["agency", "band"],
+    },
+    Family {
+        name: "hardline_kev_hosts",
+        help: "Hosts carrying this KEV-listed CVE (only CVEs in the catalog and present in the fleet).",
+        kind: MetricType::GAUGE,
+        labels: &["agency", "cve"],
+    },
+    Family {
+        name: "hardline_kev_overdue_hosts",
+        help: "Hosts where this KEV-listed CVE is open past its BOD 26-04 due date.",
+        kind: MetricType::GAUGE,
+        labels: &["agency", "cve"],
+    },
+    Family {
+        name: "hardline_vulnerability_oldest_open_timestamp_seconds",
+        help: "Clock start (Unix seconds) of the oldest open finding in the band; absent when none is open.",
+        kind: MetricType::GAUGE,
+        labels: &["agency", "band"],
+    },
+    Family {
+        name: "hardline_feed_updated_timestamp_seconds",
+        help: "The loaded feed's own date (KEV dateReleased, newest OSV modified), Unix seconds; absent when the feed is absent or undated.",
+        kind: MetricType::GAUGE,
+        labels: &["feed"],
+    },
+    Family {
+        name: "hardline_kev_vulnerable_hosts",
+        help: "Hosts with at least one open KEV-listed CVE (each host once).",
+        kind: MetricType::GAUGE,
+        labels: &["agency"],
+    },
+    Family {
+        name: "hardline_vulnerability_unassessed_hosts",
+        help: "Hosts with a package inventory that could not be matched (no feeds loaded, package list not yet received, no OSV ecosystem): unknown, never clean.",
+        kind: MetricType::GAUGE,
+        labels: &["agency"],
     },
 ];
 
@@ -201,6 +256,56 @@ impl Collector for HardlineCollector {
                     expired as f64,
                     false,
                 ));
+            }
+        }
+        {
+            let v = app.vulns();
+            let names: Vec<&str> = app
+                .config
+                .agencies
+                .iter()
+                .map(|a| a.name.get_ref().as_str())
+                .collect();
+            let per = v.by_agency(names.len());
+            let loaded = v.feeds.is_some();
+            for (name, a) in names.iter().zip(&per) {
+                let name = *name;
+                out[17].push(metric(&[("agency", name)], a.unassessed as f64, false));
+                if !loaded {
+                    continue;
+                }
+                out[16].push(metric(&[("agency", name)], a.kev_hosts as f64, false));
+                for (b, band) in crate::vulns::BANDS.iter().enumerate() {
+                    let band = band.as_str();
+                    for (k, kev) in ["false", "true"].iter().enumerate() {
+                        let l = [("agency", name), ("kev", *kev), ("band", band)];
+                        out[9].push(metric(&l, a.hosts[k][b] as f64, false));
+                        out[10].push(metric(&l, a.findings[k][b] as f64, false));
+                    }
+                    out[11].push(metric(
+                        &[("agency", name), ("band", band)],
+                        a.overdue[b] as f64,
+                        false,
+                    ));
+                    if let Some(t) = a.oldest[b] {
+                        out[14].push(metric(&[("agency", name), ("band", band)], t as f64, false));
+                    }
+                }
+                for (cve, (hosts, overdue)) in &a.kev_cves {
+                    let l = [("agency", name), ("cve", &**cve)];
+                    out[12].push(metric(&l, *hosts as f64, false));
+                    out[13].push(metric(&l, *overdue as f64, false));
+                }
+            }
+            for f in v.feeds.iter().flat_map(|f| &f.infos) {
+                if let Some(t) = f
+                    .updated
+                    .as_deref()
+                    .and_then(hardline_agent::vuln::parse_ymd)
+                {
+                    let t = t.midnight().assume_utc().unix_timestamp();
+                    out[15].push(metric(&[("feed", f.feed.as_str())], t as f64, false));
+                }
             }
         }
         for (i, reason) in REASONS.iter().enumerate() {

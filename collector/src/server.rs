@@ -205,7 +205,8 @@ async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, StartError> {
         .map_err(|error| StartError::Bind { addr, error })
 }
 
-/// Run the collector until SIGTERM or SIGINT. SIGHUP reloads the waivers file.
+/// Run the collector until SIGTERM or SIGINT. SIGHUP reloads the waivers file and the
+/// vulnerability feeds.
 pub async fn serve(config: Config, clock: Clock) -> Result<(), StartError> {
     if clock.is_fixed() {
         tracing::warn!(
@@ -224,7 +225,8 @@ pub async fn serve(config: Config, clock: Clock) -> Result<(), StartError> {
     let read_listener = bind(config.read_listen).await?;
     let (app, writer) = App::open(config, clock)?;
     let read = crate::api::read_router(app.clone())
-        .map_err(|e| StartError::Other(format!("metrics registry: {e}")))?;
+        .map_err(|e| StartError::Other(format!("metrics registry: {e}")))?
+        .merge(crate::vulns_api::router(app.clone()));
     let ingest = crate::api::ingest_router(app.clone());
     {
         let mut out = std::io::stdout().lock();
@@ -272,6 +274,7 @@ pub async fn serve(config: Config, clock: Clock) -> Result<(), StartError> {
     t1.abort();
     t2.abort();
     t3.abort();
+    app.vulns_event(crate::vulns::Event::Shutdown);
     let _ = app.submit(Job::Shutdown).await;
     let _ = tokio::task::spawn_blocking(move || writer.join()).await;
     Ok(())
@@ -292,7 +295,10 @@ async fn wait_for_shutdown(app: &Arc<App>) {
         tokio::select! {
             _ = term.recv() => return,
             _ = int.recv() => return,
-            _ = hup.recv() => reload_waivers(app),
+            _ = hup.recv() => {
+                reload_waivers(app);
+                app.vulns_event(crate::vulns::Event::ReloadFeeds);
+            }
         }
     }
 }

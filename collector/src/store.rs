@@ -15,6 +15,10 @@
 //!   results (see [`crate::agg::Compact`]) from which aggregates are rebuilt on start.
 //! - `rules`: interned rule ids. `agencies`: accepted-report counters.
 //! - `daily`: the burn-down, one row per agency and UTC day (last counts of that day).
+//! - `inventories`: package lists by digest (LZ4 JSON), shared by every host that has the
+//!   same list; `host_inventory`: per host its digest, ecosystem, kernels and exposure.
+//! - `vuln_open`: per host its open findings and when each was first seen (see
+//!   [`crate::vulns`]); `vuln_fixed`: closed findings with their time to fix.
 
 use crate::agg::{Aggregates, Collapsed, Compact, DayPoint, HostUpdate};
 use crate::config::Config;
@@ -29,7 +33,8 @@ use tokio::sync::{mpsc, oneshot};
 pub const MAX_BATCH: usize = 512;
 
 /// Schema migrations; entry `i` moves `user_version` from `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[r#"
+pub const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE agencies (
     name TEXT PRIMARY KEY,
     reports_received INTEGER NOT NULL DEFAULT 0
@@ -66,7 +71,46 @@ CREATE TABLE daily (
     stale INTEGER NOT NULL,
     PRIMARY KEY (agency, day)
 );
-"#];
+"#,
+    r#"
+CREATE TABLE inventories (
+    digest TEXT PRIMARY KEY,
+    format TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    packages BLOB NOT NULL,
+    stored_at INTEGER NOT NULL
+);
+CREATE TABLE host_inventory (
+    host_id TEXT PRIMARY KEY,
+    agency TEXT NOT NULL,
+    hostname TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    ecosystem TEXT NOT NULL,
+    format TEXT NOT NULL,
+    kernel TEXT NOT NULL,
+    exposure TEXT,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE vuln_open (
+    host_id TEXT PRIMARY KEY,
+    state BLOB NOT NULL
+);
+CREATE TABLE vuln_fixed (
+    host_id TEXT NOT NULL,
+    agency TEXT NOT NULL,
+    hostname TEXT NOT NULL,
+    package TEXT NOT NULL,
+    cve TEXT NOT NULL,
+    kev INTEGER NOT NULL,
+    band TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    due INTEGER,
+    closed_at INTEGER NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX vuln_fixed_by_agency ON vuln_fixed (agency, closed_at);
+"#,
+];
 
 /// Keep the newest `?2` (at least 1) reports of host `?1`: find the oldest one to keep (a scalar
 /// subquery walking `reports_by_host` backwards; rowid, which grows with every insert, breaks
@@ -404,6 +448,9 @@ pub enum Outcome {
     Stored {
         /// It is now the host's latest report.
         latest: bool,
+        /// The report named a package list by digest only and the store lacks that list:
+        /// the agent is asked to send it whole next time.
+        inventory_wanted: bool,
     },
     /// This `report_id` was already stored: nothing changed.
     Duplicate,
@@ -435,6 +482,8 @@ pub struct IngestJob {
     pub results: Vec<Collapsed>,
     /// The body as received, LZ4-compressed.
     pub body: Vec<u8>,
+    /// The package inventory, when the report carries one.
+    pub inventory: Option<crate::validate::InventoryIn>,
     /// Where to answer.
     pub reply: oneshot::Sender<Result<Outcome, Rejection>>,
 }
@@ -446,6 +495,8 @@ pub enum Job {
     Ingest(Box<IngestJob>),
     /// Write today's burn-down point; answer when done.
     Snapshot(Option<oneshot::Sender<()>>),
+    /// Persist the vulnerability engine's changes; answer when committed.
+    Vulns(Box<VulnWrite>),
     /// Stop after the jobs already queued.
     Shutdown,
 }
@@ -461,6 +512,70 @@ pub trait WriterContext: Send + Sync {
     fn lock_aggs(&self) -> MutexGuard<'_, Aggregates>;
     /// The outcome of the last write: `Some(why)` when it failed, `None` when it committed.
     fn store_health(&self, fault: Option<String>);
+    /// Hosts whose latest report carried an inventory, after their commit.
+    fn inventories(&self, changed: Vec<HostInventory>);
+}
+
+/// A host's inventory as stored, handed to the vulnerability engine after the commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostInventory {
+    /// Host id.
+    pub host_id: String,
+    /// Agency index.
+    pub agency: u32,
+    /// Hostname.
+    pub hostname: String,
+    /// Package list digest.
+    pub digest: String,
+    /// OSV ecosystem.
+    pub ecosystem: String,
+    /// `dpkg` or `rpm`.
+    pub format: String,
+    /// Kernels, JSON.
+    pub kernel: String,
+    /// Exposure the agent reported.
+    pub exposure: Option<String>,
+    /// When it was stored.
+    pub at: i64,
+}
+
+/// One closed finding, kept for time-to-fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixedRow {
+    /// Host id.
+    pub host_id: String,
+    /// Agency name.
+    pub agency: String,
+    /// Hostname.
+    pub hostname: String,
+    /// Package.
+    pub package: String,
+    /// CVE.
+    pub cve: String,
+    /// In the KEV catalog.
+    pub kev: bool,
+    /// BOD 26-04 band.
+    pub band: String,
+    /// First seen (Unix seconds).
+    pub first_seen: i64,
+    /// Due (Unix seconds), when the band has a date.
+    pub due: Option<i64>,
+    /// Closed (Unix seconds).
+    pub closed_at: i64,
+    /// `upgraded` (a later inventory no longer matches) or `feed` (the feeds no longer
+    /// list it for this version: withdrawn or corrected).
+    pub reason: String,
+}
+
+/// The vulnerability engine's changes, written by the writer in one transaction.
+#[derive(Debug, Default)]
+pub struct VulnWrite {
+    /// Hosts' open-finding state (encoded by the engine) to store.
+    pub open: Vec<(String, Vec<u8>)>,
+    /// Closed findings.
+    pub fixed: Vec<FixedRow>,
+    /// Answer when committed (`Err` with the reason when not).
+    pub reply: Option<oneshot::Sender<Result<(), String>>>,
 }
 
 /// The writer thread's loop. Returns when a `Shutdown` arrives or every sender is gone.
@@ -471,12 +586,14 @@ pub fn writer(mut conn: Connection, app: Arc<dyn WriterContext>, mut rx: mpsc::R
         };
         let mut batch = Vec::new();
         let mut snapshot = Vec::new();
+        let mut vulns: Vec<VulnWrite> = Vec::new();
         let mut shutdown = false;
         let mut next = Some(first);
         while let Some(job) = next.take() {
             match job {
                 Job::Ingest(j) => batch.push(*j),
                 Job::Snapshot(w) => snapshot.push(w),
+                Job::Vulns(v) => vulns.push(*v),
                 Job::Shutdown => shutdown = true,
             }
             if batch.len() < MAX_BATCH && !shutdown {
@@ -485,6 +602,9 @@ pub fn writer(mut conn: Connection, app: Arc<dyn WriterContext>, mut rx: mpsc::R
         }
         if !batch.is_empty() {
             commit_batch(&mut conn, &*app, batch);
+        }
+        for v in vulns {
+            write_vulns(&mut conn, &*app, v);
         }
         if !snapshot.is_empty() || shutdown {
             if let Err(error) = write_snapshot(&mut conn, &*app) {
@@ -512,6 +632,51 @@ pub fn writer(mut conn: Connection, app: Arc<dyn WriterContext>, mut rx: mpsc::R
     }
 }
 
+fn write_vulns(conn: &mut Connection, app: &dyn WriterContext, mut v: VulnWrite) {
+    let r = (|| -> Result<(), rusqlite::Error> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut up = tx.prepare_cached(
+                "INSERT INTO vuln_open (host_id, state) VALUES (?1, ?2)
+                 ON CONFLICT (host_id) DO UPDATE SET state = excluded.state",
+            )?;
+            for (h, state) in &v.open {
+                up.execute(params![h, state])?;
+            }
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO vuln_fixed (host_id, agency, hostname, package, cve, kev, band, first_seen, due, closed_at, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            for f in &v.fixed {
+                ins.execute(params![
+                    f.host_id,
+                    f.agency,
+                    f.hostname,
+                    f.package,
+                    f.cve,
+                    f.kev,
+                    f.band,
+                    f.first_seen,
+                    f.due,
+                    f.closed_at,
+                    f.reason
+                ])?;
+            }
+        }
+        tx.commit()
+    })();
+    match &r {
+        Ok(()) => app.store_health(None),
+        Err(e) => {
+            tracing::error!(error = %e, "Could not store the vulnerability findings.");
+            app.store_health(Some(e.to_string()));
+        }
+    }
+    if let Some(reply) = v.reply.take() {
+        let _ = reply.send(r.map_err(|e| e.to_string()));
+    }
+}
+
 fn write_snapshot(conn: &mut Connection, app: &dyn WriterContext) -> Result<(), rusqlite::Error> {
     let now = app.now();
     let points = {
@@ -520,6 +685,11 @@ fn write_snapshot(conn: &mut Connection, app: &dyn WriterContext) -> Result<(), 
         aggs.daily_points(now)
     };
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Package lists no host names any more.
+    tx.execute(
+        "DELETE FROM inventories WHERE digest NOT IN (SELECT digest FROM host_inventory)",
+        [],
+    )?;
     {
         let mut stmt = tx.prepare_cached(
             "INSERT INTO daily (agency, day, at, compliant, noncompliant, stale) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -637,6 +807,7 @@ fn commit_batch(conn: &mut Connection, app: &dyn WriterContext, batch: Vec<Inges
     let mut new_rule_index: HashMap<String, u32> = HashMap::new();
     let mut updates: Vec<HostUpdate> = Vec::new();
     let mut received: Vec<u32> = Vec::new();
+    let mut changed_inventories: Vec<HostInventory> = Vec::new();
     let mut answers: Vec<(Reply, Result<Outcome, Rejection>)> = Vec::with_capacity(batch.len());
     // A report SQLite could not store (the batch still commits the others): /healthz says so.
     let mut report_error: Option<String> = None;
@@ -707,6 +878,7 @@ fn commit_batch(conn: &mut Connection, app: &dyn WriterContext, batch: Vec<Inges
         // Some(Ok(true)) stored, Some(Ok(false)) a replay, Some(Err(())) older than the
         // host's full history, None: the stored host belongs to another agency (the
         // savepoint is rolled back).
+        let mut wanted = false;
         let result = (|| -> Result<Option<Result<bool, ()>>, rusqlite::Error> {
             let sp = tx.savepoint()?;
             // A report no newer than the oldest one a full history keeps would be pruned at
@@ -772,6 +944,42 @@ fn commit_batch(conn: &mut Connection, app: &dyn WriterContext, batch: Vec<Inges
                 if upserted == 0 {
                     return Ok(None);
                 }
+                if let Some(inv) = &j.inventory {
+                    match &inv.packages {
+                        Some(list) => {
+                            sp.prepare_cached(
+                                "INSERT OR IGNORE INTO inventories (digest, format, count, packages, stored_at)
+                                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                            )?
+                            .execute(params![inv.digest, inv.format, inv.count, list, j.received_at])?;
+                        }
+                        None => {
+                            wanted = sp
+                                .prepare_cached("SELECT 1 FROM inventories WHERE digest = ?1")?
+                                .query_row([&inv.digest], |_| Ok(()))
+                                .optional()?
+                                .is_none();
+                        }
+                    }
+                    sp.prepare_cached(
+                        "INSERT INTO host_inventory (host_id, agency, hostname, digest, ecosystem, format, kernel, exposure, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                         ON CONFLICT (host_id) DO UPDATE SET hostname = excluded.hostname, digest = excluded.digest,
+                           ecosystem = excluded.ecosystem, format = excluded.format, kernel = excluded.kernel,
+                           exposure = excluded.exposure, updated_at = excluded.updated_at",
+                    )?
+                    .execute(params![
+                        j.host_id,
+                        agency_name,
+                        j.hostname,
+                        inv.digest,
+                        inv.ecosystem,
+                        inv.format,
+                        inv.kernel,
+                        inv.exposure,
+                        j.received_at
+                    ])?;
+                }
             }
             // A host seen for the first time has one report: nothing to prune.
             if prior.is_some() {
@@ -798,6 +1006,19 @@ fn commit_batch(conn: &mut Connection, app: &dyn WriterContext, batch: Vec<Inges
                             .map_or(j.finished_at, |p| p.finished_at.max(j.finished_at)),
                     },
                 );
+                if let (true, Some(inv)) = (latest, &j.inventory) {
+                    changed_inventories.push(HostInventory {
+                        host_id: j.host_id.clone(),
+                        agency: j.agency,
+                        hostname: j.hostname.clone(),
+                        digest: inv.digest.clone(),
+                        ecosystem: inv.ecosystem.clone(),
+                        format: inv.format.clone(),
+                        kernel: inv.kernel.clone(),
+                        exposure: inv.exposure.clone(),
+                        at: j.received_at,
+                    });
+                }
                 if latest {
                     updates.push(HostUpdate {
                         id: j.host_id,
@@ -810,7 +1031,13 @@ fn commit_batch(conn: &mut Connection, app: &dyn WriterContext, batch: Vec<Inges
                     });
                 }
                 received.push(j.agency);
-                answers.push((j.reply, Ok(Outcome::Stored { latest })));
+                answers.push((
+                    j.reply,
+                    Ok(Outcome::Stored {
+                        latest,
+                        inventory_wanted: wanted,
+                    }),
+                ));
             }
             Ok(Some(Ok(false))) => {
                 forget_rules(&mut new_rules, &mut new_rule_index, &mut free);
@@ -873,6 +1100,9 @@ fn commit_batch(conn: &mut Connection, app: &dyn WriterContext, batch: Vec<Inges
             }
         }
     }
+    if !changed_inventories.is_empty() {
+        app.inventories(changed_inventories);
+    }
     for (reply, r) in answers {
         let _ = reply.send(r);
     }
@@ -913,13 +1143,24 @@ mod tests {
         let path = dir.path().join("hardline.db");
         let r = check_integrity(&mut c, &path, std::time::Duration::from_secs(60)).unwrap();
         assert!(r.unchecked.is_empty(), "{r:?}");
-        for t in ["agencies", "rules", "hosts", "reports", "daily"] {
+        const TABLES: [&str; 9] = [
+            "agencies",
+            "rules",
+            "hosts",
+            "reports",
+            "daily",
+            "inventories",
+            "host_inventory",
+            "vuln_open",
+            "vuln_fixed",
+        ];
+        for t in TABLES {
             assert!(r.checked.iter().any(|c| c == t), "{t} in {r:?}");
         }
         // No time at all: nothing is checked, and nothing is called damaged.
         let r = check_integrity(&mut c, &path, std::time::Duration::ZERO).unwrap();
         assert!(r.checked.is_empty(), "{r:?}");
-        assert_eq!(r.unchecked.len(), 5, "{r:?}");
+        assert_eq!(r.unchecked.len(), TABLES.len(), "{r:?}");
     }
 
     fn store() -> Connection {

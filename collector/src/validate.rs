@@ -220,6 +220,105 @@ fn is_id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | ':')
 }
 
+/// Most packages one inventory may list.
+pub const MAX_PACKAGES: usize = 100_000;
+
+/// A report's package inventory as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InventoryIn {
+    /// `sha256:` of the canonical package list (checked against the list when it is sent).
+    pub digest: String,
+    /// `dpkg` or `rpm`.
+    pub format: String,
+    /// OSV ecosystem of the host (empty when unknown).
+    pub ecosystem: String,
+    /// Number of packages.
+    pub count: u32,
+    /// The package list as JSON, LZ4-compressed; `None` when the report left it out
+    /// because the collector holds `digest`.
+    pub packages: Option<Vec<u8>>,
+    /// The kernels (JSON of [`hardline_agent::report::KernelInventory`]).
+    pub kernel: String,
+    /// Exposure the agent reports (`public`, `internal`), when configured.
+    pub exposure: Option<String>,
+}
+
+/// Check a report's inventory: bounded strings and counts, a well-formed digest, and,
+/// when the list is sent, a digest that is the list's own (a forged digest would let one
+/// host's list stand for another's).
+pub fn inventory(r: &Report) -> Result<Option<InventoryIn>, Rejection> {
+    let Some(inv) = &r.inventory else {
+        return Ok(None);
+    };
+    let bad = |m: String| Err(Rejection::InvalidReport(m));
+    if inv.format != "dpkg" && inv.format != "rpm" {
+        return bad(format!(
+            "inventory.format {:?} is neither dpkg nor rpm",
+            inv.format
+        ));
+    }
+    check_str("inventory.ecosystem", &inv.ecosystem, 128, false)?;
+    let hex = inv.digest.strip_prefix("sha256:").unwrap_or("");
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return bad("inventory.digest must be sha256: and 64 hex digits".into());
+    }
+    let k = &inv.kernel;
+    if k.installed.len() > 1024 {
+        return bad("inventory.kernel.installed has more than 1024 entries".into());
+    }
+    for s in k
+        .running_release
+        .iter()
+        .chain(&k.running_version)
+        .chain(&k.installed)
+    {
+        check_str("inventory.kernel entry", s, 512, false)?;
+    }
+    let packages = match &inv.packages {
+        None => None,
+        Some(list) => {
+            if list.len() > MAX_PACKAGES || list.len() != inv.count as usize {
+                return bad(format!(
+                    "inventory lists {} packages (count says {}; at most {MAX_PACKAGES})",
+                    list.len(),
+                    inv.count
+                ));
+            }
+            for p in list {
+                for (f, v) in [
+                    ("name", &p.name),
+                    ("version", &p.version),
+                    ("arch", &p.arch),
+                    ("source", &p.source),
+                    ("source_version", &p.source_version),
+                ] {
+                    check_str(&format!("inventory.packages[].{f}"), v, 512, f == "name")?;
+                    if v.chars().any(char::is_control) {
+                        return bad(format!(
+                            "inventory.packages[].{f} contains a control character"
+                        ));
+                    }
+                }
+            }
+            if hardline_agent::inventory::digest(list) != inv.digest {
+                return bad("inventory.digest is not the digest of inventory.packages (sorted name, version, arch, source, source_version lines)".into());
+            }
+            let json = serde_json::to_vec(list)
+                .map_err(|e| Rejection::InvalidReport(format!("inventory: {e}")))?;
+            Some(lz4_flex::compress_prepend_size(&json))
+        }
+    };
+    Ok(Some(InventoryIn {
+        digest: inv.digest.clone(),
+        format: inv.format.clone(),
+        ecosystem: inv.ecosystem.clone(),
+        count: inv.count,
+        packages,
+        kernel: serde_json::to_string(k).unwrap_or_else(|_| "{}".into()),
+        exposure: r.host.exposure.map(|e| e.as_str().to_string()),
+    }))
+}
+
 /// Validate a parsed report against `limits` at time `now` (Unix seconds), and collapse
 /// its results per rule.
 pub fn validate(r: &Report, limits: &Limits, now: i64) -> Result<Vec<Collapsed>, Rejection> {

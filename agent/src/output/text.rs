@@ -204,6 +204,7 @@ pub(crate) fn sample_report() -> Report {
                 pretty_name: "Debian GNU/Linux 12 (bookworm)".to_string(),
             },
             root: "/".to_string(),
+            exposure: None,
         },
         started_at,
         finished_at: started_at + time::Duration::milliseconds(42),

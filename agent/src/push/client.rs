@@ -131,6 +131,9 @@ pub enum Delivery {
         status: u16,
         /// 200 for a replay of a stored `report_id`.
         duplicate: bool,
+        /// The collector lacks the package list whose digest the report carried without
+        /// it (`"inventory_wanted": true`): the next report must carry it whole.
+        inventory_wanted: bool,
     },
     /// 400, 403, 413 (and other 4xx but 401/408/429): the collector will never take it.
     Refused {
@@ -441,9 +444,14 @@ pub fn classify(
             .as_ref()
             .and_then(|v| v.get("duplicate").and_then(|d| d.as_bool()))
             .unwrap_or(code == 200);
+        let inventory_wanted = v
+            .as_ref()
+            .and_then(|v| v.get("inventory_wanted").and_then(|d| d.as_bool()))
+            .unwrap_or(false);
         return Delivery::Stored {
             status: code,
             duplicate,
+            inventory_wanted,
         };
     }
     let reason = describe(answer);
@@ -527,14 +535,29 @@ mod tests {
             ),
             Delivery::Stored {
                 status: 201,
-                duplicate: false
+                duplicate: false,
+                inventory_wanted: false
+            }
+        );
+        assert_eq!(
+            classify(
+                s(201),
+                br#"{"report_id":"r-1","duplicate":false,"inventory_wanted":true}"#,
+                None,
+                id
+            ),
+            Delivery::Stored {
+                status: 201,
+                duplicate: false,
+                inventory_wanted: true
             }
         );
         assert_eq!(
             classify(s(200), br#"{"report_id":"r-1","duplicate":true}"#, None, id),
             Delivery::Stored {
                 status: 200,
-                duplicate: true
+                duplicate: true,
+                inventory_wanted: false
             }
         );
         // A 2xx that is not the collector's answer for this report is not a delivery.

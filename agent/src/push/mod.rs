@@ -319,6 +319,12 @@ mod inventory {
         (s.starts_with("sha256:") && s.len() == 71).then(|| s.to_string())
     }
 
+    /// Forget the acknowledged digest: the collector asked for the list.
+    pub fn forget(dir: &Path) {
+        // Best effort: a file left behind expires after INVENTORY_RESEND.
+        let _ = std::fs::remove_file(dir.join(FILE));
+    }
+
     /// Record the digest of a delivered body that carried its package list.
     pub fn delivered(dir: &Path, body: &[u8]) {
         #[derive(serde::Deserialize)]
@@ -447,8 +453,17 @@ impl Courier {
             None => self.client.push(body.clone()).await,
         };
         match delivery {
-            Delivery::Stored { duplicate, .. } => {
-                inventory::delivered(self.spool.dir(), &body);
+            Delivery::Stored {
+                duplicate,
+                inventory_wanted,
+                ..
+            } => {
+                if inventory_wanted {
+                    inventory::forget(self.spool.dir());
+                    log("the collector lacks this host's package list: the next report carries it whole");
+                } else {
+                    inventory::delivered(self.spool.dir(), &body);
+                }
                 if let Err(e) = self.spool.remove(&entry) {
                     // Delivered but still on disk: it will be sent again (a duplicate, 200).
                     log(&format!("cannot remove a delivered report: {e}"));
@@ -673,7 +688,9 @@ pub fn push_report(settings: &Settings, report: &Report) -> Result<String, Strin
             let client = Client::new(settings.client.clone())?;
             let body = serde_json::to_vec(report).map_err(|e| format!("cannot encode: {e}"))?;
             match rt.block_on(client.push(Bytes::from(body))) {
-                Delivery::Stored { status, duplicate } => Ok(format!(
+                Delivery::Stored {
+                    status, duplicate, ..
+                } => Ok(format!(
                     "report {} delivered ({status}{})",
                     report.report_id,
                     if duplicate { ", already stored" } else { "" }

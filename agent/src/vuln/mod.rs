@@ -107,11 +107,13 @@ impl Assessment {
     }
 }
 
-fn ymd(d: Date) -> String {
+/// `YYYY-MM-DD`.
+pub fn ymd(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
-fn parse_ymd(s: &str) -> Option<Date> {
+/// Parse the date at the start of `s` (`YYYY-MM-DD…`).
+pub fn parse_ymd(s: &str) -> Option<Date> {
     Date::parse(
         s.get(..10)?,
         time::macros::format_description!("[year]-[month]-[day]"),
@@ -125,6 +127,30 @@ fn age(info: &mut FeedInfo, today: Date, max_age_days: i64) {
         info.age_days = Some(days);
         info.stale = days > max_age_days;
     }
+}
+
+/// The directive's four facts of a finding: exposure, KEV, and CISA's SSVC values.
+pub fn facts(exposure: Exposure, kev: Option<&KevEntry>, ssvc: &Ssvc) -> bod::Facts {
+    bod::Facts {
+        public: exposure == Exposure::Public,
+        kev: kev.is_some(),
+        automatable: ssvc.automatable.as_deref().map(|a| a == "yes"),
+        total_impact: ssvc.technical_impact.as_deref().map(|t| t == "total"),
+    }
+}
+
+/// When a finding's clock starts: the later of the KEV listing and the first time the
+/// finding was seen.
+pub fn clock_start(kev: Option<&KevEntry>, first_seen: Date) -> Date {
+    match kev.and_then(|k| parse_ymd(&k.date_added)) {
+        Some(a) if a > first_seen => a,
+        _ => first_seen,
+    }
+}
+
+/// The due date of a band whose clock starts at `start` (`None` for the next upgrade).
+pub fn due_date(band: bod::Band, start: Date) -> Option<Date> {
+    band.days().map(|d| start + Duration::days(d))
 }
 
 /// Inputs [`assess`] needs beyond the matches; the agent fills them from the host, the
@@ -162,22 +188,12 @@ pub fn assess(
             }
             let kev: Option<KevEntry> = ctx.kev.entries.get(cve).cloned();
             let ssvc = (ctx.ssvc)(cve);
-            let facts = bod::Facts {
-                public: ctx.exposure == Exposure::Public,
-                kev: kev.is_some(),
-                automatable: ssvc.automatable.as_deref().map(|a| a == "yes"),
-                total_impact: ssvc.technical_impact.as_deref().map(|t| t == "total"),
-            };
-            let (decision, assumed) = table.decide(facts);
+            let (decision, assumed) = table.decide(facts(ctx.exposure, kev.as_ref(), &ssvc));
             let first_seen = (ctx.first_seen)(&m.package)
                 .unwrap_or(ctx.today)
                 .min(ctx.today);
-            let added = kev.as_ref().and_then(|k| parse_ymd(&k.date_added));
-            let start = match added {
-                Some(a) if a > first_seen => a,
-                _ => first_seen,
-            };
-            let due = decision.band.days().map(|d| start + Duration::days(d));
+            let start = clock_start(kev.as_ref(), first_seen);
+            let due = due_date(decision.band, start);
             let fix_available = m
                 .fixed_version
                 .as_deref()

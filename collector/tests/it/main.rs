@@ -18,3 +18,4 @@ mod page;
 mod push;
 mod refusals;
 mod util;
+mod vulns;

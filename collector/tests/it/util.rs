@@ -335,6 +335,7 @@ pub fn report(host: &str, finished: i64, results: &[(&str, Severity, Status)]) -
             hostname: format!("{host}.example.gov"),
             os: OsInfo::default(),
             root: "/".into(),
+            exposure: None,
         },
         started_at: t,
         finished_at: t,

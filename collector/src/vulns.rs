@@ -1,0 +1,869 @@
+//! The fleet's known vulnerabilities: every host's latest package inventory matched with
+//! the agent's own matcher ([`hardline_agent::vuln::matcher`]) and assessed with the
+//! agent's own BOD 26-04 logic ([`hardline_agent::vuln::assess`]): one implementation,
+//! no copy.
+//!
+//! - **One match per distinct inventory.** Hosts with the same package list, ecosystem and
+//!   kernels share one [`Matched`] (most of a fleet runs the same images); only the clock
+//!   (first seen) and the exposure are per host.
+//! - **The engine thread** ([`engine`]) owns the matching. It takes the inventories the
+//!   writer committed ([`Event::Inventories`]), a feeds generation
+//!   ([`Event::ReloadFeeds`], and its own poll of [`crate::feeds::signature`] every
+//!   [`POLL`]) and the passing of days (overdue is a matter of the date). When the feeds
+//!   change, every host is re-evaluated without any agent rescanning.
+//! - **State**: per host and finding, when the collector first saw it open
+//!   (`vuln_open`); a finding that closes is written to `vuln_fixed` with its time to fix
+//!   (`upgraded` when a later inventory no longer matches, `feed` when the feeds stopped
+//!   listing it). Readers (metrics, API, page) see [`Vulns`] under a short lock.
+//! - **Compliance**: a host with an open KEV finding past its due date is noncompliant
+//!   whatever its configuration results ([`Context::kev_overdue`]).
+
+use crate::feeds::FeedSet;
+use crate::store::{FixedRow, HostInventory, VulnWrite};
+use hardline_agent::report::{
+    BodClock, FeedInfo, Inventory, InventoryPackage, KernelInventory, Vulnerability,
+};
+use hardline_agent::vuln::bod::{Band, Table};
+use hardline_agent::vuln::feeds::Vulnrichment;
+use hardline_agent::vuln::{self, matcher, Exposure};
+use rusqlite::{Connection, OptionalExtension};
+use std::collections::{HashMap, HashSet};
+use std::sync::{mpsc, Arc, MutexGuard};
+use std::time::{Duration, Instant};
+use time::{Date, OffsetDateTime};
+
+/// How often the engine looks for a new feeds generation and a new day.
+pub const POLL: Duration = Duration::from_secs(30);
+
+/// What the engine is told.
+#[derive(Debug)]
+pub enum Event {
+    /// Hosts whose latest report carried an inventory (after their commit).
+    Inventories(Vec<HostInventory>),
+    /// Load the active feeds now (SIGHUP, or after `feeds import`).
+    ReloadFeeds,
+    /// Stop.
+    Shutdown,
+}
+
+/// What the engine needs from the running collector ([`crate::App`] implements it).
+pub trait Context: Send + Sync {
+    /// Now, Unix seconds.
+    fn now(&self) -> i64;
+    /// The configuration.
+    fn config(&self) -> &crate::config::Config;
+    /// The read model.
+    fn view(&self) -> MutexGuard<'_, Vulns>;
+    /// Persist changes (blocks until the writer committed them).
+    fn persist(&self, w: VulnWrite) -> Result<(), String>;
+    /// Hosts whose "open KEV finding past due" changed: `(host_id, overdue)`.
+    fn kev_overdue(&self, changes: Vec<(String, bool)>);
+}
+
+/// The directive's bands in metric order.
+pub const BANDS: [Band; 4] = Band::ALL;
+
+fn band_index(b: Band) -> usize {
+    BANDS.iter().position(|x| *x == b).unwrap_or(3)
+}
+
+fn exposure_index(e: Exposure) -> usize {
+    match e {
+        Exposure::Internal => 0,
+        Exposure::Public => 1,
+    }
+}
+
+/// What identifies a distinct inventory for matching.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    /// Package list digest.
+    pub digest: String,
+    /// OSV ecosystem.
+    pub ecosystem: String,
+    /// `dpkg` or `rpm`.
+    pub format: String,
+    /// Kernels (JSON of [`KernelInventory`]).
+    pub kernel: String,
+}
+
+/// One finding of an inventory, independent of host and exposure: the agent's own
+/// [`Vulnerability`] (assessed as internal, clock from the match day) and the directive's
+/// decision for each exposure.
+#[derive(Debug, Clone)]
+pub struct KeyFinding {
+    /// The finding as the agent's assessment builds it.
+    pub v: Vulnerability,
+    /// Band, forensic triage and assumed values, by exposure (internal, public).
+    pub decision: [(Band, bool, Vec<String>); 2],
+    /// KEV `dateAdded`.
+    pub kev_added: Option<Date>,
+}
+
+/// The findings of one distinct inventory.
+#[derive(Debug, Clone, Default)]
+pub struct Matched {
+    /// Findings (KEV first, as the agent sorts them).
+    pub findings: Vec<KeyFinding>,
+    /// Why the inventory could not be matched (package list missing, no ecosystem, no
+    /// feeds): the host is then unassessed, never clean.
+    pub unassessed: Option<String>,
+    /// Feed versions the ordering rejected while matching.
+    pub problems: usize,
+}
+
+/// Per host counts for the metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostSummary {
+    /// Open findings by `[kev][band]`.
+    pub findings: [[u32; 4]; 2],
+    /// Overdue findings by band.
+    pub overdue: [u32; 4],
+    /// Oldest clock start (Unix seconds) of an open finding, by band.
+    pub oldest: [Option<i64>; 4],
+    /// KEV CVEs open on the host and whether each is past due.
+    pub kev_cves: Vec<(Arc<str>, bool)>,
+}
+
+impl HostSummary {
+    /// An open KEV finding is past its due date.
+    pub fn kev_overdue(&self) -> bool {
+        self.kev_cves.iter().any(|(_, o)| *o)
+    }
+}
+
+/// One host's vulnerability state.
+#[derive(Debug, Clone)]
+pub struct HostVulns {
+    /// Agency index.
+    pub agency: u32,
+    /// Hostname.
+    pub hostname: Box<str>,
+    /// Its inventory.
+    pub key: Arc<Key>,
+    /// Exposure the agent reported (`None`: not configured, taken as internal).
+    pub reported_exposure: Option<Exposure>,
+    /// When its inventory was last stored.
+    pub updated_at: i64,
+    /// The shared findings of its inventory.
+    pub matched: Arc<Matched>,
+    /// When each finding of `matched` was first seen open (Unix seconds), aligned.
+    pub first_seen: Vec<i64>,
+    /// Counts for the metrics, as of [`Vulns::today`].
+    pub summary: HostSummary,
+    /// First-seen times read from the store, kept until feeds are loaded.
+    saved: Option<HashMap<(String, String), i64>>,
+}
+
+impl HostVulns {
+    /// The exposure its clocks use.
+    pub fn exposure(&self) -> Exposure {
+        self.reported_exposure.unwrap_or_default()
+    }
+}
+
+/// The loaded feeds, as readers see them.
+#[derive(Debug, Clone, Default)]
+pub struct FeedsView {
+    /// Each feed: source, version/date, records.
+    pub infos: Vec<FeedInfo>,
+    /// The generation.
+    pub signature: String,
+    /// When it was loaded (Unix seconds).
+    pub loaded_at: i64,
+    /// How long matching the fleet took (seconds).
+    pub match_seconds: f64,
+    /// Distinct inventories matched.
+    pub inventories: usize,
+}
+
+/// The read model: per host findings and what they were matched with.
+#[derive(Debug, Default)]
+pub struct Vulns {
+    /// False until the engine read the store.
+    pub loaded: bool,
+    /// The feeds in force; `None` when none is loaded.
+    pub feeds: Option<FeedsView>,
+    /// Why the last feeds load failed (the previous generation, if any, stays in force).
+    pub feeds_error: Option<String>,
+    /// Hosts with an inventory.
+    pub hosts: HashMap<Box<str>, HostVulns>,
+    /// The day the summaries are computed for.
+    pub today: Option<Date>,
+    /// Whether the remediation table was verified against the directive's text.
+    pub table_verified: bool,
+}
+
+fn date_of(t: i64) -> Date {
+    OffsetDateTime::from_unix_timestamp(t)
+        .map(|d| d.date())
+        .unwrap_or(Date::MIN)
+}
+
+fn midnight(d: Date) -> i64 {
+    d.midnight().assume_utc().unix_timestamp()
+}
+
+/// The clock of finding `f` first seen at `first_seen` on a host of `exposure`.
+pub fn clock(f: &KeyFinding, first_seen: i64, exposure: Exposure, today: Date) -> BodClock {
+    let (band, forensic, assumed) = &f.decision[exposure_index(exposure)];
+    let start = vuln::clock_start(f.v.kev.as_ref(), date_of(first_seen));
+    let due = vuln::due_date(*band, start);
+    BodClock {
+        band: band.as_str().to_string(),
+        due: due.map(vuln::ymd),
+        forensic_triage: *forensic,
+        clock_start: vuln::ymd(start),
+        overdue: due.is_some_and(|d| today > d),
+        assumed: assumed.clone(),
+        table_verified: f.v.bod_26_04.table_verified,
+    }
+}
+
+/// Counts of one host for the metrics.
+pub fn summarize(m: &Matched, first_seen: &[i64], exposure: Exposure, today: Date) -> HostSummary {
+    let mut s = HostSummary::default();
+    for (f, t) in m.findings.iter().zip(first_seen) {
+        let (band, _, _) = &f.decision[exposure_index(exposure)];
+        let b = band_index(*band);
+        let start = vuln::clock_start(f.v.kev.as_ref(), date_of(*t));
+        let overdue = vuln::due_date(*band, start).is_some_and(|d| today > d);
+        let kev = f.v.kev.is_some();
+        s.findings[usize::from(kev)][b] += 1;
+        if overdue {
+            s.overdue[b] += 1;
+        }
+        let st = midnight(start);
+        s.oldest[b] = Some(s.oldest[b].map_or(st, |o| o.min(st)));
+        if kev && !s.kev_cves.iter().any(|(c, _)| **c == *f.v.cve) {
+            s.kev_cves.push((f.v.cve.as_str().into(), overdue));
+        } else if kev && overdue {
+            for (c, o) in s.kev_cves.iter_mut() {
+                if **c == *f.v.cve {
+                    *o = true;
+                }
+            }
+        }
+    }
+    s
+}
+
+impl Vulns {
+    /// A host's findings as report entries (with its clock), and when each was first seen.
+    pub fn host_findings(&self, h: &HostVulns) -> Vec<(Vulnerability, i64)> {
+        let today = self
+            .today
+            .unwrap_or_else(|| OffsetDateTime::now_utc().date());
+        h.matched
+            .findings
+            .iter()
+            .zip(&h.first_seen)
+            .map(|(f, t)| {
+                let mut v = f.v.clone();
+                v.exposure = h.exposure().as_str().to_string();
+                v.bod_26_04 = clock(f, *t, h.exposure(), today);
+                v.fix_available = None;
+                (v, *t)
+            })
+            .collect()
+    }
+}
+
+/// Encode a host's open findings for `vuln_open`: `[[package, cve, first_seen], …]`.
+fn encode_state(h: &HostVulns) -> Vec<u8> {
+    let list: Vec<(&str, &str, i64)> = h
+        .matched
+        .findings
+        .iter()
+        .zip(&h.first_seen)
+        .map(|(f, t)| (f.v.package.as_str(), f.v.cve.as_str(), *t))
+        .collect();
+    lz4_flex::compress_prepend_size(&serde_json::to_vec(&list).unwrap_or_default())
+}
+
+fn decode_state(b: &[u8]) -> Result<HashMap<(String, String), i64>, String> {
+    let raw = lz4_flex::decompress_size_prepended(b).map_err(|e| e.to_string())?;
+    let list: Vec<(String, String, i64)> =
+        serde_json::from_slice(&raw).map_err(|e| e.to_string())?;
+    Ok(list.into_iter().map(|(p, c, t)| ((p, c), t)).collect())
+}
+
+/// The loaded feeds and what matching needs beside them.
+struct Loaded {
+    set: Arc<FeedSet>,
+    vulnrichment: Vulnrichment,
+    table: &'static Table,
+}
+
+/// Match one distinct inventory (reading its package list from the store).
+fn match_key(conn: &Connection, feeds: &mut Loaded, key: &Key, today: Date) -> Matched {
+    let unassessed = |why: String| Matched {
+        unassessed: Some(why),
+        ..Matched::default()
+    };
+    if key.ecosystem.is_empty() {
+        return unassessed("no OSV ecosystem for this OS (hardline matches Debian, Ubuntu, AlmaLinux, Rocky Linux and RHEL)".into());
+    }
+    let row: Result<Option<(u32, Vec<u8>)>, _> = conn
+        .prepare_cached("SELECT count, packages FROM inventories WHERE digest = ?1")
+        .and_then(|mut s| {
+            s.query_row([&key.digest], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        });
+    let (count, blob) = match row {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return unassessed(format!(
+                "the collector lacks this host's package list ({}); the agent was asked to send it with its next report",
+                key.digest
+            ))
+        }
+        Err(e) => return unassessed(format!("the stored package list could not be read: {e}")),
+    };
+    let packages: Vec<InventoryPackage> = match lz4_flex::decompress_size_prepended(&blob)
+        .map_err(|e| e.to_string())
+        .and_then(|raw| serde_json::from_slice(&raw).map_err(|e| e.to_string()))
+    {
+        Ok(p) => p,
+        Err(e) => return unassessed(format!("the stored package list is damaged: {e}")),
+    };
+    let inv = Inventory {
+        format: key.format.clone(),
+        ecosystem: key.ecosystem.clone(),
+        digest: key.digest.clone(),
+        count,
+        packages: Some(packages),
+        kernel: serde_json::from_str::<KernelInventory>(&key.kernel).unwrap_or_default(),
+    };
+    let (matches, problems) = matcher::match_inventory(&inv, &feeds.set.osv);
+    let vr = &mut feeds.vulnrichment;
+    let mut ssvc = |cve: &str| vr.ssvc(cve);
+    let mut ctx = vuln::Context {
+        kev: &feeds.set.kev,
+        ssvc: &mut ssvc,
+        exposure: Exposure::Internal,
+        today,
+        first_seen: &|_| None,
+        fix_available: &|_, _| None,
+    };
+    let list = match vuln::assess(&matches, &mut ctx) {
+        Ok(l) => l,
+        Err(e) => return unassessed(e),
+    };
+    let table = feeds.table;
+    let findings = list
+        .into_iter()
+        .map(|v| {
+            let decide = |e: Exposure| {
+                let (d, assumed) = table.decide(vuln::facts(e, v.kev.as_ref(), &v.ssvc));
+                (d.band, d.forensic_triage, assumed)
+            };
+            KeyFinding {
+                decision: [decide(Exposure::Internal), decide(Exposure::Public)],
+                kev_added: v.kev.as_ref().and_then(|k| vuln::parse_ymd(&k.date_added)),
+                v,
+            }
+        })
+        .collect();
+    Matched {
+        findings,
+        unassessed: None,
+        problems: problems.len(),
+    }
+}
+
+/// The engine's own state (the read model is in [`Vulns`]).
+struct Engine {
+    conn: Connection,
+    ctx: Arc<dyn Context>,
+    feeds: Option<Loaded>,
+    signature: Option<String>,
+    cache: HashMap<Arc<Key>, Arc<Matched>>,
+}
+
+/// A host's findings carried over from `old` (same `(package, cve)` keeps its first-seen
+/// time), the closed ones as rows.
+fn carry(
+    old_first: &HashMap<(String, String), i64>,
+    new: &Matched,
+    now: i64,
+) -> (Vec<i64>, HashSet<(String, String)>) {
+    let mut keep = HashSet::new();
+    let first = new
+        .findings
+        .iter()
+        .map(|f| {
+            let k = (f.v.package.clone(), f.v.cve.clone());
+            let t = old_first.get(&k).copied().unwrap_or(now);
+            keep.insert(k);
+            t
+        })
+        .collect();
+    (first, keep)
+}
+
+fn old_first_seen(h: &HostVulns) -> HashMap<(String, String), i64> {
+    if let Some(s) = &h.saved {
+        return s.clone();
+    }
+    h.matched
+        .findings
+        .iter()
+        .zip(&h.first_seen)
+        .map(|(f, t)| ((f.v.package.clone(), f.v.cve.clone()), *t))
+        .collect()
+}
+
+fn closed_rows(
+    ctx: &dyn Context,
+    id: &str,
+    h: &HostVulns,
+    keep: &HashSet<(String, String)>,
+    now: i64,
+    reason: &str,
+) -> Vec<FixedRow> {
+    let agency = ctx
+        .config()
+        .agencies
+        .get(h.agency as usize)
+        .map(|a| a.name.get_ref().clone())
+        .unwrap_or_default();
+    h.matched
+        .findings
+        .iter()
+        .zip(&h.first_seen)
+        .filter(|(f, _)| !keep.contains(&(f.v.package.clone(), f.v.cve.clone())))
+        .map(|(f, t)| {
+            let c = clock(f, *t, h.exposure(), date_of(now));
+            FixedRow {
+                host_id: id.to_string(),
+                agency: agency.clone(),
+                hostname: h.hostname.to_string(),
+                package: f.v.package.clone(),
+                cve: f.v.cve.clone(),
+                kev: f.v.kev.is_some(),
+                band: c.band,
+                first_seen: *t,
+                due: c.due.as_deref().and_then(vuln::parse_ymd).map(midnight),
+                closed_at: now,
+                reason: reason.to_string(),
+            }
+        })
+        .collect()
+}
+
+impl Engine {
+    fn today(&self) -> Date {
+        date_of(self.ctx.now())
+    }
+
+    /// Read every host's inventory and open findings from the store.
+    fn load_store(&mut self) -> Result<(), rusqlite::Error> {
+        let names: HashMap<String, u32> = self
+            .ctx
+            .config()
+            .agencies
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.name.get_ref().clone(), i as u32))
+            .collect();
+        let mut saved: HashMap<String, HashMap<(String, String), i64>> = HashMap::new();
+        {
+            let mut s = self.conn.prepare("SELECT host_id, state FROM vuln_open")?;
+            let rows = s.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })?;
+            for row in rows {
+                let (h, b) = row?;
+                match decode_state(&b) {
+                    Ok(m) => {
+                        saved.insert(h, m);
+                    }
+                    Err(e) => {
+                        tracing::error!(host = %h, error = %e, "A host's stored findings are damaged: their first-seen times restart.");
+                    }
+                }
+            }
+        }
+        let mut hosts = HashMap::new();
+        let mut s = self.conn.prepare(
+            "SELECT host_id, agency, hostname, digest, ecosystem, format, kernel, exposure, updated_at FROM host_inventory",
+        )?;
+        let rows = s.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                Key {
+                    digest: r.get(3)?,
+                    ecosystem: r.get(4)?,
+                    format: r.get(5)?,
+                    kernel: r.get(6)?,
+                },
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, i64>(8)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, agency, hostname, key, exposure, at) = row?;
+            let Some(&a) = names.get(&agency) else {
+                continue;
+            };
+            hosts.insert(
+                id.as_str().into(),
+                HostVulns {
+                    agency: a,
+                    hostname: hostname.into(),
+                    key: Arc::new(key),
+                    reported_exposure: exposure.and_then(|e| e.parse().ok()),
+                    updated_at: at,
+                    matched: Arc::new(Matched {
+                        unassessed: Some("no vulnerability feeds are loaded".into()),
+                        ..Matched::default()
+                    }),
+                    first_seen: Vec::new(),
+                    summary: HostSummary::default(),
+                    saved: Some(saved.remove(&id).unwrap_or_default()),
+                },
+            );
+        }
+        let mut v = self.ctx.view();
+        v.hosts = hosts;
+        v.loaded = true;
+        v.today = Some(date_of(self.ctx.now()));
+        v.table_verified = Table::builtin().map(|t| t.verified).unwrap_or(false);
+        Ok(())
+    }
+
+    /// The findings of `key`, and the cache's own copy of the key (hosts share it, so the
+    /// cache can drop keys no host holds).
+    fn matched(&mut self, key: Arc<Key>) -> (Arc<Key>, Arc<Matched>) {
+        if let Some((k, m)) = self.cache.get_key_value(&key) {
+            return (k.clone(), m.clone());
+        }
+        let today = self.today();
+        let m = match self.feeds.as_mut() {
+            Some(f) => Arc::new(match_key(&self.conn, f, &key, today)),
+            None => Arc::new(Matched {
+                unassessed: Some("no vulnerability feeds are loaded (hardline-collector feeds import, or feeds_dir)".into()),
+                ..Matched::default()
+            }),
+        };
+        if self.feeds.is_some() {
+            self.cache.insert(key.clone(), m.clone());
+        }
+        (key, m)
+    }
+
+    /// Apply hosts' new inventories.
+    fn inventories(&mut self, list: Vec<HostInventory>) {
+        let now = self.ctx.now();
+        let today = self.today();
+        let mut write = VulnWrite::default();
+        let mut overdue_changes = Vec::new();
+        for inv in list {
+            let key = Arc::new(Key {
+                digest: inv.digest,
+                ecosystem: inv.ecosystem,
+                format: inv.format,
+                kernel: inv.kernel,
+            });
+            let exposure: Option<Exposure> = inv.exposure.as_deref().and_then(|e| e.parse().ok());
+            let (same, old) = {
+                let v = self.ctx.view();
+                match v.hosts.get(inv.host_id.as_str()) {
+                    Some(h) => (
+                        *h.key == *key && h.reported_exposure == exposure,
+                        Some(h.clone()),
+                    ),
+                    None => (false, None),
+                }
+            };
+            if same {
+                let mut v = self.ctx.view();
+                if let Some(h) = v.hosts.get_mut(inv.host_id.as_str()) {
+                    h.updated_at = inv.at;
+                    h.hostname = inv.hostname.as_str().into();
+                }
+                continue;
+            }
+            let (key, matched) = self.matched(key);
+            let old_first = old.as_ref().map(old_first_seen).unwrap_or_default();
+            let (first_seen, keep) = carry(&old_first, &matched, now);
+            let e = exposure.unwrap_or_default();
+            let summary = summarize(&matched, &first_seen, e, today);
+            let was_overdue = old.as_ref().is_some_and(|h| h.summary.kev_overdue());
+            if let Some(o) = &old {
+                if self.feeds.is_some() && o.saved.is_none() {
+                    write.fixed.extend(closed_rows(
+                        &*self.ctx,
+                        &inv.host_id,
+                        o,
+                        &keep,
+                        now,
+                        "upgraded",
+                    ));
+                }
+            }
+            let h = HostVulns {
+                agency: inv.agency,
+                hostname: inv.hostname.as_str().into(),
+                key,
+                reported_exposure: exposure,
+                updated_at: inv.at,
+                matched,
+                first_seen,
+                summary,
+                saved: if self.feeds.is_some() {
+                    None
+                } else {
+                    Some(old_first)
+                },
+            };
+            if self.feeds.is_some() {
+                write.open.push((inv.host_id.clone(), encode_state(&h)));
+            }
+            if h.summary.kev_overdue() != was_overdue {
+                overdue_changes.push((inv.host_id.clone(), h.summary.kev_overdue()));
+            }
+            self.ctx.view().hosts.insert(inv.host_id.as_str().into(), h);
+        }
+        self.finish(write, overdue_changes);
+    }
+
+    fn finish(&mut self, write: VulnWrite, overdue: Vec<(String, bool)>) {
+        if !write.open.is_empty() || !write.fixed.is_empty() {
+            if let Err(e) = self.ctx.persist(write) {
+                tracing::error!(error = %e, "Could not store the vulnerability findings; they are recomputed from the inventories on the next start, with first-seen times restarting.");
+            }
+        }
+        if !overdue.is_empty() {
+            self.ctx.kev_overdue(overdue);
+        }
+    }
+
+    /// Load the active feeds if they changed (or `force`); re-evaluate every host.
+    fn reload_feeds(&mut self, force: bool) {
+        let Some(dir) = crate::feeds::active_dir(self.ctx.config()) else {
+            return;
+        };
+        let sig = crate::feeds::signature(&dir);
+        if !force && sig.is_some() && sig == self.signature {
+            return;
+        }
+        let started = Instant::now();
+        let set = match crate::feeds::load_strict(&dir) {
+            Ok(s) => s,
+            Err(reasons) => {
+                let why = format!(
+                    "the feeds in {} were refused: {}",
+                    dir.display(),
+                    reasons.join("; ")
+                );
+                tracing::error!(%why, "Feeds not loaded; the previous feeds, if any, stay in force.");
+                self.ctx.view().feeds_error = Some(why);
+                self.signature = sig;
+                return;
+            }
+        };
+        let table = match Table::builtin() {
+            Ok(t) => t,
+            Err(e) => {
+                self.ctx.view().feeds_error = Some(e);
+                return;
+            }
+        };
+        let set = Arc::new(set);
+        self.signature = sig.or_else(|| Some(set.signature.clone()));
+        self.feeds = Some(Loaded {
+            vulnrichment: Vulnrichment::open(&set.dir),
+            set: set.clone(),
+            table,
+        });
+        self.cache.clear();
+        self.rematch_all();
+        let mut v = self.ctx.view();
+        v.feeds_error = None;
+        v.feeds = Some(FeedsView {
+            infos: set.infos.clone(),
+            signature: set.signature.clone(),
+            loaded_at: self.ctx.now(),
+            match_seconds: started.elapsed().as_secs_f64(),
+            inventories: self.cache.len(),
+        });
+        tracing::info!(
+            dir = %dir.display(),
+            inventories = self.cache.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "Loaded the vulnerability feeds and re-evaluated every host."
+        );
+    }
+
+    /// Re-match every distinct inventory with the loaded feeds.
+    fn rematch_all(&mut self) {
+        let now = self.ctx.now();
+        let today = self.today();
+        let keys: Vec<Arc<Key>> = {
+            let v = self.ctx.view();
+            let set: HashSet<Arc<Key>> = v.hosts.values().map(|h| h.key.clone()).collect();
+            set.into_iter().collect()
+        };
+        let matched: HashMap<Arc<Key>, (Arc<Key>, Arc<Matched>)> = keys
+            .iter()
+            .map(|k| (k.clone(), self.matched(k.clone())))
+            .collect();
+        let mut write = VulnWrite::default();
+        let mut overdue = Vec::new();
+        {
+            let mut v = self.ctx.view();
+            v.today = Some(today);
+            let ids: Vec<Box<str>> = v.hosts.keys().cloned().collect();
+            for id in ids {
+                let Some(h) = v.hosts.get(&id) else { continue };
+                let Some((key, m)) = matched.get(&h.key).cloned() else {
+                    continue;
+                };
+                let old_first = old_first_seen(h);
+                let (first_seen, keep) = carry(&old_first, &m, now);
+                let fixed = if h.saved.is_none() {
+                    closed_rows(&*self.ctx, &id, h, &keep, now, "feed")
+                } else {
+                    Vec::new()
+                };
+                let was = h.summary.kev_overdue();
+                let summary = summarize(&m, &first_seen, h.exposure(), today);
+                let Some(h) = v.hosts.get_mut(&id) else {
+                    continue;
+                };
+                h.key = key;
+                h.matched = m;
+                h.first_seen = first_seen;
+                h.summary = summary;
+                h.saved = None;
+                write.fixed.extend(fixed);
+                write.open.push((id.to_string(), encode_state(h)));
+                if h.summary.kev_overdue() != was {
+                    overdue.push((id.to_string(), h.summary.kev_overdue()));
+                }
+            }
+        }
+        self.finish(write, overdue);
+    }
+
+    /// A new day: overdue counts change.
+    fn new_day(&mut self) {
+        let today = self.today();
+        let mut overdue = Vec::new();
+        {
+            let mut v = self.ctx.view();
+            if v.today == Some(today) {
+                return;
+            }
+            v.today = Some(today);
+            for (id, h) in v.hosts.iter_mut() {
+                let was = h.summary.kev_overdue();
+                h.summary = summarize(&h.matched, &h.first_seen, h.exposure(), today);
+                if h.summary.kev_overdue() != was {
+                    overdue.push((id.to_string(), h.summary.kev_overdue()));
+                }
+            }
+        }
+        self.finish(VulnWrite::default(), overdue);
+    }
+}
+
+/// The engine thread's loop: load the store and the feeds, then apply events until
+/// [`Event::Shutdown`] or every sender is gone.
+pub fn engine(conn: Connection, ctx: Arc<dyn Context>, rx: mpsc::Receiver<Event>) {
+    let mut e = Engine {
+        conn,
+        ctx,
+        feeds: None,
+        signature: None,
+        cache: HashMap::new(),
+    };
+    if let Err(err) = e.load_store() {
+        tracing::error!(error = %err, "Could not read the stored inventories: vulnerability findings are unavailable.");
+        e.ctx.view().feeds_error = Some(format!("the stored inventories could not be read: {err}"));
+    }
+    e.reload_feeds(true);
+    let mut last_poll = Instant::now();
+    loop {
+        match rx.recv_timeout(POLL) {
+            Ok(Event::Inventories(list)) => e.inventories(list),
+            Ok(Event::ReloadFeeds) => e.reload_feeds(true),
+            Ok(Event::Shutdown) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if last_poll.elapsed() >= POLL {
+            last_poll = Instant::now();
+            e.reload_feeds(false);
+            e.new_day();
+            // Inventories no host has any more.
+            e.cache.retain(|k, _| Arc::strong_count(k) > 1);
+        }
+    }
+}
+
+/// One agency's vulnerability counts (what the metrics and the status page show).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgencyVulns {
+    /// Hosts with at least one open finding, by `[kev][band]`.
+    pub hosts: [[u64; 4]; 2],
+    /// Open findings by `[kev][band]`.
+    pub findings: [[u64; 4]; 2],
+    /// Overdue findings by band.
+    pub overdue: [u64; 4],
+    /// Oldest clock start of an open finding, by band.
+    pub oldest: [Option<i64>; 4],
+    /// Per KEV CVE present: (hosts, hosts past due).
+    pub kev_cves: std::collections::BTreeMap<Arc<str>, (u64, u64)>,
+    /// Hosts with at least one open KEV finding.
+    pub kev_hosts: u64,
+    /// Hosts with an inventory that could not be assessed (and why, for one of them).
+    pub unassessed: u64,
+    /// Hosts assessed.
+    pub assessed: u64,
+}
+
+impl Vulns {
+    /// Counts per agency (index = agency), from the hosts' summaries: one pass over the
+    /// hosts, no per-finding work.
+    pub fn by_agency(&self, agencies: usize) -> Vec<AgencyVulns> {
+        let mut out = vec![AgencyVulns::default(); agencies];
+        for h in self.hosts.values() {
+            let Some(a) = out.get_mut(h.agency as usize) else {
+                continue;
+            };
+            if h.matched.unassessed.is_some() {
+                a.unassessed += 1;
+                continue;
+            }
+            a.assessed += 1;
+            let s = &h.summary;
+            for k in 0..2 {
+                for b in 0..4 {
+                    a.findings[k][b] += u64::from(s.findings[k][b]);
+                    if s.findings[k][b] > 0 {
+                        a.hosts[k][b] += 1;
+                    }
+                }
+            }
+            for b in 0..4 {
+                a.overdue[b] += u64::from(s.overdue[b]);
+                if let Some(t) = s.oldest[b] {
+                    a.oldest[b] = Some(a.oldest[b].map_or(t, |o| o.min(t)));
+                }
+            }
+            if !s.kev_cves.is_empty() {
+                a.kev_hosts += 1;
+            }
+            for (cve, overdue) in &s.kev_cves {
+                let e = a.kev_cves.entry(cve.clone()).or_default();
+                e.0 += 1;
+                e.1 += u64::from(*overdue);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,438 @@
+//! Read API of the fleet's known vulnerabilities (viewer token, on `read_listen`):
+//!
+//! - `GET /api/v1/feeds`: the feeds in force (source, version/date, records), when they
+//!   were loaded, how long matching the fleet took, and why the last load failed.
+//! - `GET /api/v1/vulnerabilities`: one item per host × finding, KEV first, then overdue,
+//!   band and due date. Filters `agency`, `kev` (`true`/`false`), `band` (`3d`, `14d`,
+//!   `60d`, `next_upgrade`), `overdue` (`true`/`false`), `cve`, `package`, `host` (id);
+//!   `page`, `per_page` (1–1000, default 100).
+//! - `GET /api/v1/vulnerabilities.csv`: the same filters, every row (no pagination), for
+//!   ticketing systems. Cells that a spreadsheet would run as a formula are prefixed `'`.
+//! - `GET /api/v1/vulnerabilities/time_to_fix`: per agency and KEV status, findings closed
+//!   by an upgrade: count, median and 90th percentile days from first seen, and how many
+//!   closed by their due date.
+//!
+//! While no feeds are loaded the answers say so (`feeds: null`, a `warning`): no findings
+//! then means *unknown*, never *none*.
+
+use crate::api::{bad_query, paginate, read_auth};
+use crate::auth::Principal;
+use crate::config::fmt_time;
+use crate::http::error_response;
+use crate::vulns::Vulns;
+use crate::App;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use hardline_agent::report::Vulnerability;
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+/// The routes (merged into the read router by the server).
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/api/v1/feeds", get(feeds))
+        .route("/api/v1/vulnerabilities", get(list))
+        .route("/api/v1/vulnerabilities.csv", get(csv))
+        .route("/api/v1/vulnerabilities/time_to_fix", get(time_to_fix))
+        .with_state(app)
+}
+
+const NO_FEEDS: &str = "no vulnerability feeds are loaded: findings are unknown, not zero (hardline-collector feeds import, or feeds_dir)";
+
+async fn feeds(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    if let Err(r) = read_auth(&app, &headers) {
+        return *r;
+    }
+    let v = app.vulns();
+    let f = v.feeds.as_ref();
+    Json(json!({
+        "loaded": f.is_some(),
+        "feeds": f.map(|f| &f.infos),
+        "signature": f.map(|f| &f.signature),
+        "loaded_at": f.map(|f| fmt_time(f.loaded_at)),
+        "match_seconds": f.map(|f| f.match_seconds),
+        "inventories": f.map(|f| f.inventories),
+        "hosts_with_inventory": v.hosts.len(),
+        "error": v.feeds_error,
+        "bod_26_04_table_verified": v.table_verified,
+        "warning": f.is_none().then_some(NO_FEEDS),
+    }))
+    .into_response()
+}
+
+/// The filters of the list and the CSV.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Filters {
+    agency: Option<String>,
+    kev: Option<bool>,
+    band: Option<String>,
+    overdue: Option<bool>,
+    cve: Option<String>,
+    package: Option<String>,
+    host: Option<String>,
+    page: Option<usize>,
+    per_page: Option<usize>,
+}
+
+/// One row: a host and one of its findings.
+struct Row {
+    agency: String,
+    host_id: String,
+    hostname: String,
+    first_seen: i64,
+    v: Vulnerability,
+}
+
+fn rows(app: &App, p: &Principal, f: &Filters) -> Result<(Vec<Row>, bool), Box<Response>> {
+    let names: Vec<&str> = app
+        .config
+        .agencies
+        .iter()
+        .map(|a| a.name.get_ref().as_str())
+        .collect();
+    let agency = match f.agency.as_deref() {
+        None => None,
+        Some(n) => match names.iter().position(|x| *x == n) {
+            Some(i) if p.may_read(i) => Some(i),
+            _ => {
+                return Err(Box::new(error_response(
+                    404,
+                    &format!("no agency {n:?} visible to this token"),
+                    "not_found",
+                )))
+            }
+        },
+    };
+    if let Some(b) = f.band.as_deref() {
+        if !crate::vulns::BANDS.iter().any(|x| x.as_str() == b) {
+            return Err(Box::new(error_response(
+                400,
+                &format!("unknown band {b:?}; choose from: 3d, 14d, 60d, next_upgrade"),
+                "bad_query",
+            )));
+        }
+    }
+    let v: std::sync::MutexGuard<'_, Vulns> = app.vulns();
+    let mut out = Vec::new();
+    for (id, h) in &v.hosts {
+        let a = h.agency as usize;
+        if !p.may_read(a) || agency.is_some_and(|x| x != a) {
+            continue;
+        }
+        if f.host.as_deref().is_some_and(|x| x != &**id) {
+            continue;
+        }
+        for (vuln, first_seen) in v.host_findings(h) {
+            if f.kev.is_some_and(|k| k != vuln.kev.is_some())
+                || f.band.as_deref().is_some_and(|b| b != vuln.bod_26_04.band)
+                || f.overdue.is_some_and(|o| o != vuln.bod_26_04.overdue)
+                || f.cve
+                    .as_deref()
+                    .is_some_and(|c| !c.eq_ignore_ascii_case(&vuln.cve))
+                || f.package.as_deref().is_some_and(|x| x != vuln.package)
+            {
+                continue;
+            }
+            out.push(Row {
+                agency: names.get(a).copied().unwrap_or("?").to_string(),
+                host_id: id.to_string(),
+                hostname: h.hostname.to_string(),
+                first_seen,
+                v: vuln,
+            });
+        }
+    }
+    let band_rank = |b: &str| {
+        crate::vulns::BANDS
+            .iter()
+            .position(|x| x.as_str() == b)
+            .unwrap_or(9)
+    };
+    out.sort_by(|x, y| {
+        (
+            x.v.kev.is_none(),
+            !x.v.bod_26_04.overdue,
+            band_rank(&x.v.bod_26_04.band),
+            &x.v.bod_26_04.due,
+            &x.v.cve,
+            &x.agency,
+            &x.hostname,
+            &x.v.package,
+        )
+            .cmp(&(
+                y.v.kev.is_none(),
+                !y.v.bod_26_04.overdue,
+                band_rank(&y.v.bod_26_04.band),
+                &y.v.bod_26_04.due,
+                &y.v.cve,
+                &y.agency,
+                &y.hostname,
+                &y.v.package,
+            ))
+    });
+    Ok((out, v.feeds.is_some()))
+}
+
+async fn list(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    q: Result<Query<Filters>, QueryRejection>,
+) -> Response {
+    let p = match read_auth(&app, &headers) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let Query(f) = match q {
+        Ok(q) => q,
+        Err(e) => return bad_query(e),
+    };
+    let (rows, loaded) = match rows(&app, &p, &f) {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    let (total, page, per_page, items) = paginate(rows, f.page, f.per_page);
+    let items: Vec<serde_json::Value> = items
+        .into_iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(&r.v).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("agency".into(), json!(r.agency));
+                o.insert("host_id".into(), json!(r.host_id));
+                o.insert("hostname".into(), json!(r.hostname));
+                o.insert("first_seen".into(), json!(fmt_time(r.first_seen)));
+            }
+            v
+        })
+        .collect();
+    Json(json!({
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+        "feeds_loaded": loaded,
+        "warning": (!loaded).then_some(NO_FEEDS),
+        "vulnerabilities": items,
+    }))
+    .into_response()
+}
+
+/// One CSV cell (RFC 4180 quoting; a leading `= + - @` or tab is prefixed `'` so that a
+/// spreadsheet shows it rather than running it).
+fn cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// The CSV columns.
+pub const CSV_HEADER: &str = "agency,host_id,hostname,cve,package,installed_version,fixed_version,advisory,kev,kev_date_added,kev_due_date,known_ransomware_campaign_use,band,due,overdue,forensic_triage,clock_start,first_seen,exposure,exploitation,automatable,technical_impact,table_verified";
+
+async fn csv(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    q: Result<Query<Filters>, QueryRejection>,
+) -> Response {
+    let p = match read_auth(&app, &headers) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let Query(f) = match q {
+        Ok(q) => q,
+        Err(e) => return bad_query(e),
+    };
+    let (rows, loaded) = match rows(&app, &p, &f) {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    if !loaded {
+        return error_response(503, NO_FEEDS, "no_feeds");
+    }
+    let mut out = String::with_capacity(64 + rows.len() * 200);
+    out.push_str(CSV_HEADER);
+    out.push_str("\r\n");
+    for r in rows {
+        let v = &r.v;
+        let kev = v.kev.as_ref();
+        let o = |x: &Option<String>| x.clone().unwrap_or_default();
+        let fields: Vec<String> = vec![
+            r.agency,
+            r.host_id,
+            r.hostname,
+            v.cve.clone(),
+            v.package.clone(),
+            v.installed_version.clone(),
+            o(&v.fixed_version),
+            v.advisory.clone(),
+            kev.is_some().to_string(),
+            kev.map(|k| k.date_added.clone()).unwrap_or_default(),
+            kev.map(|k| k.due_date.clone()).unwrap_or_default(),
+            kev.map(|k| k.known_ransomware_campaign_use.clone())
+                .unwrap_or_default(),
+            v.bod_26_04.band.clone(),
+            o(&v.bod_26_04.due),
+            v.bod_26_04.overdue.to_string(),
+            v.bod_26_04.forensic_triage.to_string(),
+            v.bod_26_04.clock_start.clone(),
+            fmt_time(r.first_seen),
+            v.exposure.clone(),
+            o(&v.ssvc.exploitation),
+            o(&v.ssvc.automatable),
+            o(&v.ssvc.technical_impact),
+            v.bod_26_04.table_verified.to_string(),
+        ];
+        let line: Vec<String> = fields.iter().map(|s| cell(s)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"hardline-vulnerabilities.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+/// Nearest-rank percentile of sorted `xs`.
+fn percentile(xs: &[f64], p: f64) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * xs.len() as f64).ceil().max(1.0) as usize;
+    xs.get(rank - 1).copied()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TtfQuery {
+    agency: Option<String>,
+}
+
+async fn time_to_fix(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    q: Result<Query<TtfQuery>, QueryRejection>,
+) -> Response {
+    let p = match read_auth(&app, &headers) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let Query(q) = match q {
+        Ok(q) => q,
+        Err(e) => return bad_query(e),
+    };
+    let names: Vec<String> = app
+        .config
+        .agencies
+        .iter()
+        .map(|a| a.name.get_ref().clone())
+        .collect();
+    if let Some(n) = &q.agency {
+        if !names
+            .iter()
+            .enumerate()
+            .any(|(i, x)| x == n && p.may_read(i))
+        {
+            return error_response(
+                404,
+                &format!("no agency {n:?} visible to this token"),
+                "not_found",
+            );
+        }
+    }
+    let app2 = app.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let conn = app2.lock_reader();
+        let mut s = conn.prepare_cached(
+            "SELECT agency, kev, first_seen, due, closed_at FROM vuln_fixed WHERE reason = 'upgraded'",
+        )?;
+        let rows = s.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, bool>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        })?;
+        rows.collect::<Result<Vec<_>, rusqlite::Error>>()
+    })
+    .await;
+    let rows = match read {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            return error_response(503, &format!("store unavailable: {e}"), "unavailable")
+        }
+        Err(e) => return error_response(500, &format!("internal error: {e}"), "internal"),
+    };
+    let mut out = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        if !p.may_read(i) || q.agency.as_ref().is_some_and(|a| a != name) {
+            continue;
+        }
+        for kev in [true, false] {
+            let mine: Vec<_> = rows.iter().filter(|r| &r.0 == name && r.1 == kev).collect();
+            let mut days: Vec<f64> = mine
+                .iter()
+                .map(|r| (r.4 - r.2).max(0) as f64 / 86400.0)
+                .collect();
+            days.sort_by(f64::total_cmp);
+            // Due is a date: closed any time that day is on time.
+            let on_time = mine
+                .iter()
+                .filter(|r| r.3.is_none_or(|d| r.4 < d + 86400))
+                .count();
+            out.push(json!({
+                "agency": name,
+                "kev": kev,
+                "fixed": mine.len(),
+                "median_days": percentile(&days, 50.0),
+                "p90_days": percentile(&days, 90.0),
+                "on_time": on_time,
+            }));
+        }
+    }
+    Json(json!({ "time_to_fix": out })).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_and_never_formulas() {
+        assert_eq!(cell("plain"), "plain");
+        assert_eq!(cell("a,b"), "\"a,b\"");
+        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(cell("+1"), "'+1");
+        assert_eq!(cell("-1"), "'-1");
+        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(cell("line\nbreak"), "\"line\nbreak\"");
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let xs = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
+        assert_eq!(percentile(&xs, 50.0), Some(5.0));
+        assert_eq!(percentile(&xs, 90.0), Some(9.0));
+        assert_eq!(percentile(&[], 50.0), None);
+        assert_eq!(percentile(&[3.0], 90.0), Some(3.0));
+    }
+}
