@@ -191,7 +191,7 @@ pub struct HostInfo {
     /// BOD 26-04 exposure when the agent's configuration (or `--exposure`) sets it; the
     /// collector takes it for the host's clocks unless it holds an override.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exposure: Option<crate::vuln::Exposure>,
+    pub exposure: Option<Exposure>,
 }
 
 /// Counts of results by status.
@@ -523,5 +523,37 @@ mod tests {
             .parse::<Severity>()
             .unwrap_err()
             .contains("choose from"));
+    }
+}
+
+/// How exposed the host is, for BOD 26-04.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exposure {
+    /// Reachable from the internet.
+    Public,
+    /// Not publicly exposed (the default).
+    #[default]
+    Internal,
+}
+
+impl Exposure {
+    /// `public` or `internal`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exposure::Public => "public",
+            Exposure::Internal => "internal",
+        }
+    }
+}
+
+impl std::str::FromStr for Exposure {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "public" => Ok(Exposure::Public),
+            "internal" => Ok(Exposure::Internal),
+            _ => Err(format!("unknown exposure {s:?}; choose public or internal")),
+        }
     }
 }

@@ -21,37 +21,7 @@ use time::{Date, Duration, OffsetDateTime};
 /// Default maximum feed age, in days, before a feed counts as stale.
 pub const DEFAULT_MAX_AGE_DAYS: i64 = 7;
 
-/// How exposed the host is, for BOD 26-04.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Exposure {
-    /// Reachable from the internet.
-    Public,
-    /// Not publicly exposed (the default).
-    #[default]
-    Internal,
-}
-
-impl Exposure {
-    /// `public` or `internal`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Exposure::Public => "public",
-            Exposure::Internal => "internal",
-        }
-    }
-}
-
-impl std::str::FromStr for Exposure {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "public" => Ok(Exposure::Public),
-            "internal" => Ok(Exposure::Internal),
-            _ => Err(format!("unknown exposure {s:?}; choose public or internal")),
-        }
-    }
-}
+pub use crate::report::Exposure;
 
 /// What the scan was asked to do with feeds.
 #[derive(Debug, Clone)]
