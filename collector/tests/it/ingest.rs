@@ -148,7 +148,8 @@ async fn pushed_reports_show_up_in_metrics_and_read_api() {
         ),
         Some(0.0)
     );
-    // Exactly the contract's families (+ hardline_waivers), no per-host label anywhere.
+    // Exactly the contract's families (+ hardline_waivers, and the vulnerability families:
+    // without feeds only the unassessed count), no per-host label anywhere.
     let mut names: Vec<&str> = m.iter().map(|s| s.0.as_str()).collect();
     names.dedup();
     for n in &names {
@@ -162,7 +163,8 @@ async fn pushed_reports_show_up_in_metrics_and_read_api() {
                 "hardline_reports_received_total",
                 "hardline_reports_rejected_total",
                 "hardline_build_info",
-                "hardline_waivers"
+                "hardline_waivers",
+                "hardline_vulnerability_unassessed_hosts"
             ]
             .contains(n),
             "unexpected family {n}"
