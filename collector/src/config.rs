@@ -359,6 +359,14 @@ pub fn line_of(text: &str, pos: usize) -> usize {
 }
 
 impl Config {
+    /// The agencies' names, in configuration order (an agency's index is its position).
+    pub fn agency_names(&self) -> Vec<&str> {
+        self.agencies
+            .iter()
+            .map(|a| a.name.get_ref().as_str())
+            .collect()
+    }
+
     /// Read and validate `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {

@@ -260,12 +260,7 @@ impl Collector for HardlineCollector {
         }
         {
             let v = app.vulns();
-            let names: Vec<&str> = app
-                .config
-                .agencies
-                .iter()
-                .map(|a| a.name.get_ref().as_str())
-                .collect();
+            let names = app.config.agency_names();
             let per = v.by_agency(names.len());
             let loaded = v.feeds.is_some();
             for (name, a) in names.iter().zip(&per) {

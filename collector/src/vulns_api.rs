@@ -89,26 +89,40 @@ struct Row {
     v: Vulnerability,
 }
 
-fn rows(app: &App, p: &Principal, f: &Filters) -> Result<(Vec<Row>, bool), Box<Response>> {
-    let names: Vec<&str> = app
-        .config
-        .agencies
-        .iter()
-        .map(|a| a.name.get_ref().as_str())
-        .collect();
-    let agency = match f.agency.as_deref() {
-        None => None,
+/// The agency `name` names, when the token may read it; 404 otherwise.
+fn agency_scope(
+    names: &[&str],
+    p: &Principal,
+    name: Option<&str>,
+) -> Result<Option<usize>, Box<Response>> {
+    match name {
+        None => Ok(None),
         Some(n) => match names.iter().position(|x| *x == n) {
-            Some(i) if p.may_read(i) => Some(i),
-            _ => {
-                return Err(Box::new(error_response(
-                    404,
-                    &format!("no agency {n:?} visible to this token"),
-                    "not_found",
-                )))
-            }
+            Some(i) if p.may_read(i) => Ok(Some(i)),
+            _ => Err(Box::new(error_response(
+                404,
+                &format!("no agency {n:?} visible to this token"),
+                "not_found",
+            ))),
         },
-    };
+    }
+}
+
+/// Authenticate, parse the filters and collect the rows: what the list and the CSV share.
+fn filtered(
+    app: &App,
+    headers: &HeaderMap,
+    q: Result<Query<Filters>, QueryRejection>,
+) -> Result<(Filters, Vec<Row>, bool), Box<Response>> {
+    let p = read_auth(app, headers)?;
+    let Query(f) = q.map_err(|e| Box::new(bad_query(e)))?;
+    let (rows, loaded) = rows(app, &p, &f)?;
+    Ok((f, rows, loaded))
+}
+
+fn rows(app: &App, p: &Principal, f: &Filters) -> Result<(Vec<Row>, bool), Box<Response>> {
+    let names = app.config.agency_names();
+    let agency = agency_scope(&names, p, f.agency.as_deref())?;
     if let Some(b) = f.band.as_deref() {
         if !crate::vulns::BANDS.iter().any(|x| x.as_str() == b) {
             return Err(Box::new(error_response(
@@ -184,15 +198,7 @@ async fn list(
     headers: HeaderMap,
     q: Result<Query<Filters>, QueryRejection>,
 ) -> Response {
-    let p = match read_auth(&app, &headers) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let Query(f) = match q {
-        Ok(q) => q,
-        Err(e) => return bad_query(e),
-    };
-    let (rows, loaded) = match rows(&app, &p, &f) {
+    let (f, rows, loaded) = match filtered(&app, &headers, q) {
         Ok(r) => r,
         Err(r) => return *r,
     };
@@ -244,15 +250,7 @@ async fn csv(
     headers: HeaderMap,
     q: Result<Query<Filters>, QueryRejection>,
 ) -> Response {
-    let p = match read_auth(&app, &headers) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let Query(f) = match q {
-        Ok(q) => q,
-        Err(e) => return bad_query(e),
-    };
-    let (rows, loaded) = match rows(&app, &p, &f) {
+    let (_, rows, loaded) = match filtered(&app, &headers, q) {
         Ok(r) => r,
         Err(r) => return *r,
     };
@@ -339,21 +337,14 @@ async fn time_to_fix(
     };
     let names: Vec<String> = app
         .config
-        .agencies
-        .iter()
-        .map(|a| a.name.get_ref().clone())
+        .agency_names()
+        .into_iter()
+        .map(str::to_string)
         .collect();
-    if let Some(n) = &q.agency {
-        if !names
-            .iter()
-            .enumerate()
-            .any(|(i, x)| x == n && p.may_read(i))
-        {
-            return error_response(
-                404,
-                &format!("no agency {n:?} visible to this token"),
-                "not_found",
-            );
+    {
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        if let Err(r) = agency_scope(&refs, &p, q.agency.as_deref()) {
+            return *r;
         }
     }
     let app2 = app.clone();
