@@ -1168,9 +1168,13 @@ async fn prometheus_evaluates_every_dashboard_rule_and_alert_expression_on_real_
         );
     }
     assert!(slip["DOE"] < 0.0 && slip["DOJ"] > 0.0, "{slip:?}");
+    // A rate needs two scrapes of its collector: B's agencies may come a scrape later
+    // than A's.
     let recv = by(
         &prom
-            .query(&http, "hardline:agency:reports_received:rate5m")
+            .poll(&http, "hardline:agency:reports_received:rate5m", |r| {
+                r.len() == 5
+            })
             .await,
         "agency",
     );
