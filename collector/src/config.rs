@@ -174,6 +174,8 @@ struct RawConfig {
     waivers_file: Option<Spanned<PathBuf>>,
     #[serde(default)]
     feeds_dir: Option<Spanned<PathBuf>>,
+    #[serde(default)]
+    exposure_file: Option<Spanned<PathBuf>>,
     #[serde(default = "default_snapshot", deserialize_with = "de_duration")]
     snapshot_interval: i64,
     #[serde(default = "default_integrity_check", deserialize_with = "de_duration")]
@@ -208,6 +210,9 @@ pub struct Config {
     /// `data_dir/feeds/`, and read again when it changes and on SIGHUP. Absent: the imported
     /// feeds (`data_dir/feeds/current`), if any. Relative to the config file's directory.
     pub feeds_dir: Option<PathBuf>,
+    /// Optional exposure overrides (TOML, [`crate::exposure`]): which hosts are publicly
+    /// exposed for the BOD 26-04 clocks, with who set it and when. Read again on SIGHUP.
+    pub exposure_file: Option<PathBuf>,
     /// How often the daily burn-down snapshot is refreshed (seconds). Default 60.
     pub snapshot_interval: i64,
     /// Longest the start-up integrity check (`PRAGMA quick_check`, table by table) may
@@ -563,6 +568,7 @@ impl Config {
             history_per_host: *raw.history_per_host.get_ref(),
             waivers_file: raw.waivers_file.as_ref().map(|p| resolve(p.get_ref())),
             feeds_dir: raw.feeds_dir.as_ref().map(|p| resolve(p.get_ref())),
+            exposure_file: raw.exposure_file.as_ref().map(|p| resolve(p.get_ref())),
             snapshot_interval: raw.snapshot_interval,
             integrity_check_timeout: raw.integrity_check_timeout,
             limits: raw.limits,

@@ -16,15 +16,16 @@
 //!
 //! Dependencies point one way (`tests/it/modules.rs` checks that there is no cycle):
 //! config ← waivers ← agg ← validate ← store ← vulns ← (this root: [`App`]) ← summary ← page
-//! ← api ← vulns_api ← server, with metrics, http and auth beside them, and config ← feeds ←
+//! ← api ← vulns_api ← server, with metrics, http and auth beside them, config ← feeds ←
 //! vulns (feeds depends on nothing else of the collector's: the importer runs without a
-//! store).
+//! store) and waivers ← [`exposure`] (per-host exposure overrides) ← vulns.
 
 pub mod agg;
 pub mod api;
 pub mod auth;
 pub mod config;
 pub mod conn;
+pub mod exposure;
 pub mod feeds;
 pub mod http;
 pub mod metrics;
@@ -140,6 +141,8 @@ pub struct App {
     store_fault: Mutex<Option<String>>,
     /// The fleet's vulnerability findings (the engine thread keeps them current).
     vulns: Mutex<vulns::Vulns>,
+    /// The exposure overrides in force (SIGHUP reads the file again).
+    exposure: Mutex<Arc<exposure::Overrides>>,
     /// Events for the vulnerability engine.
     vulns_tx: std::sync::mpsc::Sender<vulns::Event>,
     /// The exclusive lock on `data_dir` (held until the process exits).
@@ -160,6 +163,10 @@ impl App {
         let waivers = match &config.waivers_file {
             Some(p) => waivers::Waivers::load(p, &names)?,
             None => waivers::Waivers::default(),
+        };
+        let overrides = match &config.exposure_file {
+            Some(p) => exposure::Overrides::load(p, &config.agency_names())?,
+            None => exposure::Overrides::default(),
         };
         let now = clock.now();
         let lock = store::lock(&config.data_dir)?;
@@ -218,6 +225,7 @@ impl App {
             reader: Mutex::new(reader),
             store_fault: Mutex::new(None),
             vulns: Mutex::new(vulns::Vulns::default()),
+            exposure: Mutex::new(Arc::new(overrides)),
             vulns_tx: vtx,
             _lock: lock,
         });
@@ -294,6 +302,30 @@ impl App {
         }
     }
 
+    /// The exposure overrides in force.
+    pub fn overrides(&self) -> Arc<exposure::Overrides> {
+        match self.exposure.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Read the exposure file again (SIGHUP): on success the engine re-evaluates every
+    /// host's clocks; an invalid file keeps the previous overrides in force.
+    pub fn reload_overrides(&self) -> Result<usize, config::ConfigError> {
+        let Some(path) = &self.config.exposure_file else {
+            return Ok(0);
+        };
+        let o = exposure::Overrides::load(path, &self.config.agency_names())?;
+        let n = o.list.len();
+        match self.exposure.lock() {
+            Ok(mut g) => *g = Arc::new(o),
+            Err(p) => *p.into_inner() = Arc::new(o),
+        }
+        self.vulns_event(vulns::Event::ReloadExposure);
+        Ok(n)
+    }
+
     /// Tell the vulnerability engine something (a closed engine is logged once by it).
     pub fn vulns_event(&self, e: vulns::Event) {
         let _ = self.vulns_tx.send(e);
@@ -341,6 +373,10 @@ impl vulns::Context for App {
 
     fn view(&self) -> MutexGuard<'_, vulns::Vulns> {
         self.vulns()
+    }
+
+    fn overrides(&self) -> Arc<exposure::Overrides> {
+        App::overrides(self)
     }
 
     fn persist(&self, mut w: store::VulnWrite) -> Result<(), String> {

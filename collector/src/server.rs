@@ -205,8 +205,8 @@ async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, StartError> {
         .map_err(|error| StartError::Bind { addr, error })
 }
 
-/// Run the collector until SIGTERM or SIGINT. SIGHUP reloads the waivers file and the
-/// vulnerability feeds.
+/// Run the collector until SIGTERM or SIGINT. SIGHUP reloads the waivers file, the
+/// exposure file and the vulnerability feeds.
 pub async fn serve(config: Config, clock: Clock) -> Result<(), StartError> {
     if clock.is_fixed() {
         tracing::warn!(
@@ -297,6 +297,13 @@ async fn wait_for_shutdown(app: &Arc<App>) {
             _ = int.recv() => return,
             _ = hup.recv() => {
                 reload_waivers(app);
+                match app.reload_overrides() {
+                    Ok(n) if app.config.exposure_file.is_some() => {
+                        tracing::info!(overrides = n, "Reloaded the exposure file.")
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::error!(%error, "Kept the previous exposure overrides: the file is invalid."),
+                }
                 app.vulns_event(crate::vulns::Event::ReloadFeeds);
             }
         }

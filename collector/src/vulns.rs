@@ -18,6 +18,7 @@
 //! - **Compliance**: a host with an open KEV finding past its due date is noncompliant
 //!   whatever its configuration results ([`Context::kev_overdue`]).
 
+use crate::exposure::{Override, Overrides, Source};
 use crate::feeds::FeedSet;
 use crate::store::{FixedRow, HostInventory, VulnWrite};
 use hardline_agent::report::{
@@ -42,6 +43,8 @@ pub enum Event {
     Inventories(Vec<HostInventory>),
     /// Load the active feeds now (SIGHUP, or after `feeds import`).
     ReloadFeeds,
+    /// The exposure overrides changed ([`Context::overrides`]): re-evaluate the clocks.
+    ReloadExposure,
     /// Stop.
     Shutdown,
 }
@@ -54,6 +57,8 @@ pub trait Context: Send + Sync {
     fn config(&self) -> &crate::config::Config;
     /// The read model.
     fn view(&self) -> MutexGuard<'_, Vulns>;
+    /// The exposure overrides in force.
+    fn overrides(&self) -> Arc<Overrides>;
     /// Persist changes (blocks until the writer committed them).
     fn persist(&self, w: VulnWrite) -> Result<(), String>;
     /// Hosts whose "open KEV finding past due" changed: `(host_id, overdue)`.
@@ -143,6 +148,8 @@ pub struct HostVulns {
     pub key: Arc<Key>,
     /// Exposure the agent reported (`None`: not configured, taken as internal).
     pub reported_exposure: Option<Exposure>,
+    /// The collector's override of it, if an entry of the exposure file selects the host.
+    pub exposure_override: Option<Override>,
     /// When its inventory was last stored.
     pub updated_at: i64,
     /// The shared findings of its inventory.
@@ -156,9 +163,14 @@ pub struct HostVulns {
 }
 
 impl HostVulns {
-    /// The exposure its clocks use.
+    /// The exposure its clocks use: the override, else the reported one, else internal.
     pub fn exposure(&self) -> Exposure {
-        self.reported_exposure.unwrap_or_default()
+        self.exposure_source().0
+    }
+
+    /// The exposure its clocks use and where it comes from.
+    pub fn exposure_source(&self) -> (Exposure, Source) {
+        crate::exposure::resolve(self.exposure_override.as_ref(), self.reported_exposure)
     }
 }
 
@@ -504,11 +516,13 @@ impl Engine {
                 r.get::<_, i64>(8)?,
             ))
         })?;
+        let overrides = self.ctx.overrides();
         for row in rows {
             let (id, agency, hostname, key, exposure, at) = row?;
             let Some(&a) = names.get(&agency) else {
                 continue;
             };
+            let exposure_override = overrides.find(a as usize, &id, &hostname).cloned();
             hosts.insert(
                 id.as_str().into(),
                 HostVulns {
@@ -516,6 +530,7 @@ impl Engine {
                     hostname: hostname.into(),
                     key: Arc::new(key),
                     reported_exposure: exposure.and_then(|e| e.parse().ok()),
+                    exposure_override,
                     updated_at: at,
                     matched: Arc::new(Matched {
                         unassessed: Some("no vulnerability feeds are loaded".into()),
@@ -561,6 +576,7 @@ impl Engine {
         let today = self.today();
         let mut write = VulnWrite::default();
         let mut overdue_changes = Vec::new();
+        let overrides = self.ctx.overrides();
         for inv in list {
             let key = Arc::new(Key {
                 digest: inv.digest,
@@ -569,13 +585,14 @@ impl Engine {
                 kernel: inv.kernel,
             });
             let exposure: Option<Exposure> = inv.exposure.as_deref().and_then(|e| e.parse().ok());
+            let exposure_override = overrides
+                .find(inv.agency as usize, &inv.host_id, &inv.hostname)
+                .cloned();
+            let e = crate::exposure::resolve(exposure_override.as_ref(), exposure).0;
             let (same, old) = {
                 let v = self.ctx.view();
                 match v.hosts.get(inv.host_id.as_str()) {
-                    Some(h) => (
-                        *h.key == *key && h.reported_exposure == exposure,
-                        Some(h.clone()),
-                    ),
+                    Some(h) => (*h.key == *key && h.exposure() == e, Some(h.clone())),
                     None => (false, None),
                 }
             };
@@ -584,13 +601,14 @@ impl Engine {
                 if let Some(h) = v.hosts.get_mut(inv.host_id.as_str()) {
                     h.updated_at = inv.at;
                     h.hostname = inv.hostname.as_str().into();
+                    h.reported_exposure = exposure;
+                    h.exposure_override = exposure_override;
                 }
                 continue;
             }
             let (key, matched) = self.matched(key);
             let old_first = old.as_ref().map(old_first_seen).unwrap_or_default();
             let (first_seen, keep) = carry(&old_first, &matched, now);
-            let e = exposure.unwrap_or_default();
             let summary = summarize(&matched, &first_seen, e, today);
             let was_overdue = old.as_ref().is_some_and(|h| h.summary.kev_overdue());
             if let Some(o) = &old {
@@ -610,6 +628,7 @@ impl Engine {
                 hostname: inv.hostname.as_str().into(),
                 key,
                 reported_exposure: exposure,
+                exposure_override,
                 updated_at: inv.at,
                 matched,
                 first_seen,
@@ -750,6 +769,37 @@ impl Engine {
         self.finish(write, overdue);
     }
 
+    /// The exposure overrides changed: each host's clocks follow its exposure now (the
+    /// first-seen times stay).
+    fn reexpose(&mut self) {
+        let today = self.today();
+        let overrides = self.ctx.overrides();
+        let mut overdue = Vec::new();
+        let mut changed = 0usize;
+        {
+            let mut v = self.ctx.view();
+            for (id, h) in v.hosts.iter_mut() {
+                let before = h.exposure();
+                h.exposure_override = overrides.find(h.agency as usize, id, &h.hostname).cloned();
+                if h.exposure() == before {
+                    continue;
+                }
+                changed += 1;
+                let was = h.summary.kev_overdue();
+                h.summary = summarize(&h.matched, &h.first_seen, h.exposure(), today);
+                if h.summary.kev_overdue() != was {
+                    overdue.push((id.to_string(), h.summary.kev_overdue()));
+                }
+            }
+        }
+        tracing::info!(
+            overrides = overrides.list.len(),
+            hosts_changed = changed,
+            "Applied the exposure overrides."
+        );
+        self.finish(VulnWrite::default(), overdue);
+    }
+
     /// A new day: overdue counts change.
     fn new_day(&mut self) {
         let today = self.today();
@@ -792,6 +842,7 @@ pub fn engine(conn: Connection, ctx: Arc<dyn Context>, rx: mpsc::Receiver<Event>
         match rx.recv_timeout(POLL) {
             Ok(Event::Inventories(list)) => e.inventories(list),
             Ok(Event::ReloadFeeds) => e.reload_feeds(true),
+            Ok(Event::ReloadExposure) => e.reexpose(),
             Ok(Event::Shutdown) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }

@@ -8,6 +8,8 @@
 //!   `page`, `per_page` (1–1000, default 100).
 //! - `GET /api/v1/vulnerabilities.csv`: the same filters, every row (no pagination), for
 //!   ticketing systems. Cells that a spreadsheet would run as a formula are prefixed `'`.
+//! - `GET /api/v1/exposure`: the exposure overrides in force (who set each, when, why, and
+//!   how many hosts it applies to) and, per agency, hosts by exposure and its source.
 //! - `GET /api/v1/vulnerabilities/time_to_fix`: per agency and KEV status, findings closed
 //!   by an upgrade: count, median and 90th percentile days from first seen, and how many
 //!   closed by their due date.
@@ -18,6 +20,7 @@
 use crate::api::{bad_query, paginate, read_auth};
 use crate::auth::Principal;
 use crate::config::fmt_time;
+use crate::exposure::{Override, Source};
 use crate::http::error_response;
 use crate::vulns::Vulns;
 use crate::App;
@@ -39,6 +42,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/vulnerabilities", get(list))
         .route("/api/v1/vulnerabilities.csv", get(csv))
         .route("/api/v1/vulnerabilities/time_to_fix", get(time_to_fix))
+        .route("/api/v1/exposure", get(exposure))
         .with_state(app)
 }
 
@@ -87,6 +91,22 @@ struct Row {
     hostname: String,
     first_seen: i64,
     v: Vulnerability,
+    source: Source,
+    over: Option<Override>,
+}
+
+/// Who set a host's exposure override, when and why (`null` without one).
+fn override_json(o: Option<&Override>) -> serde_json::Value {
+    o.map_or(serde_json::Value::Null, |o| {
+        json!({
+            "host": o.host,
+            "exposure": o.exposure.as_str(),
+            "set_by": o.set_by,
+            "set_at": fmt_time(o.set_at),
+            "reason": o.reason,
+            "line": o.line,
+        })
+    })
 }
 
 /// The agency `name` names, when the token may read it; 404 otherwise.
@@ -142,6 +162,7 @@ fn rows(app: &App, p: &Principal, f: &Filters) -> Result<(Vec<Row>, bool), Box<R
         if f.host.as_deref().is_some_and(|x| x != &**id) {
             continue;
         }
+        let source = h.exposure_source().1;
         for (vuln, first_seen) in v.host_findings(h) {
             if f.kev.is_some_and(|k| k != vuln.kev.is_some())
                 || f.band.as_deref().is_some_and(|b| b != vuln.bod_26_04.band)
@@ -159,6 +180,8 @@ fn rows(app: &App, p: &Principal, f: &Filters) -> Result<(Vec<Row>, bool), Box<R
                 hostname: h.hostname.to_string(),
                 first_seen,
                 v: vuln,
+                source,
+                over: h.exposure_override.clone(),
             });
         }
     }
@@ -212,6 +235,8 @@ async fn list(
                 o.insert("host_id".into(), json!(r.host_id));
                 o.insert("hostname".into(), json!(r.hostname));
                 o.insert("first_seen".into(), json!(fmt_time(r.first_seen)));
+                o.insert("exposure_source".into(), json!(r.source.as_str()));
+                o.insert("exposure_override".into(), override_json(r.over.as_ref()));
             }
             v
         })
@@ -243,7 +268,7 @@ fn cell(s: &str) -> String {
 }
 
 /// The CSV columns.
-pub const CSV_HEADER: &str = "agency,host_id,hostname,cve,package,installed_version,fixed_version,advisory,kev,kev_date_added,kev_due_date,known_ransomware_campaign_use,band,due,overdue,forensic_triage,clock_start,first_seen,exposure,exploitation,automatable,technical_impact,table_verified";
+pub const CSV_HEADER: &str = "agency,host_id,hostname,cve,package,installed_version,fixed_version,advisory,kev,kev_date_added,kev_due_date,known_ransomware_campaign_use,band,due,overdue,forensic_triage,clock_start,first_seen,exposure,exploitation,automatable,technical_impact,table_verified,exposure_source,exposure_set_by,exposure_set_at";
 
 async fn csv(
     State(app): State<Arc<App>>,
@@ -289,6 +314,15 @@ async fn csv(
             o(&v.ssvc.automatable),
             o(&v.ssvc.technical_impact),
             v.bod_26_04.table_verified.to_string(),
+            r.source.as_str().to_string(),
+            r.over
+                .as_ref()
+                .map(|o| o.set_by.clone())
+                .unwrap_or_default(),
+            r.over
+                .as_ref()
+                .map(|o| fmt_time(o.set_at))
+                .unwrap_or_default(),
         ];
         let line: Vec<String> = fields.iter().map(|s| cell(s)).collect();
         out.push_str(&line.join(","));
@@ -305,6 +339,87 @@ async fn csv(
         out,
     )
         .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgencyQuery {
+    agency: Option<String>,
+}
+
+async fn exposure(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    q: Result<Query<AgencyQuery>, QueryRejection>,
+) -> Response {
+    let p = match read_auth(&app, &headers) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let Query(q) = match q {
+        Ok(q) => q,
+        Err(e) => return bad_query(e),
+    };
+    let names = app.config.agency_names();
+    let only = match agency_scope(&names, &p, q.agency.as_deref()) {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let visible = |a: usize| p.may_read(a) && only.is_none_or(|x| x == a);
+    let overrides = app.overrides();
+    // Per agency: hosts by (exposure, source); per override line: hosts it applies to.
+    let mut counts = vec![std::collections::BTreeMap::<(&str, &str), u64>::new(); names.len()];
+    let mut applied = std::collections::HashMap::<(usize, usize), u64>::new();
+    {
+        let v = app.vulns();
+        for h in v.hosts.values() {
+            let a = h.agency as usize;
+            if !visible(a) {
+                continue;
+            }
+            let (e, src) = h.exposure_source();
+            if let Some(c) = counts.get_mut(a) {
+                *c.entry((e.as_str(), src.as_str())).or_default() += 1;
+            }
+            if let Some(o) = &h.exposure_override {
+                *applied.entry((a, o.line)).or_default() += 1;
+            }
+        }
+    }
+    let list: Vec<serde_json::Value> = overrides
+        .list
+        .iter()
+        .filter(|o| visible(o.agency))
+        .map(|o| {
+            let mut j = override_json(Some(o));
+            if let Some(m) = j.as_object_mut() {
+                m.insert("agency".into(), json!(names.get(o.agency)));
+                m.insert(
+                    "hosts".into(),
+                    json!(applied.get(&(o.agency, o.line)).copied().unwrap_or(0)),
+                );
+            }
+            j
+        })
+        .collect();
+    let agencies: Vec<serde_json::Value> = names
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| visible(*i))
+        .map(|(i, n)| {
+            let by: Vec<serde_json::Value> = counts[i]
+                .iter()
+                .map(|((e, s), c)| json!({"exposure": e, "source": s, "hosts": c}))
+                .collect();
+            json!({"agency": n, "hosts": by})
+        })
+        .collect();
+    Json(json!({
+        "configured": app.config.exposure_file.is_some(),
+        "overrides": list,
+        "agencies": agencies,
+    }))
+    .into_response()
 }
 
 /// Nearest-rank percentile of sorted `xs`.

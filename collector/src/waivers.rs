@@ -51,6 +51,17 @@ pub enum HostSelector {
 }
 
 impl HostSelector {
+    /// A host id or hostname, or a glob when it holds `*`, `?` or `[`.
+    pub fn parse(host: &str) -> Result<HostSelector, String> {
+        if host.contains(['*', '?', '[']) {
+            glob::Pattern::new(host)
+                .map(HostSelector::Glob)
+                .map_err(|e| format!("invalid host glob {host:?}: {e}"))
+        } else {
+            Ok(HostSelector::Exact(host.to_string()))
+        }
+    }
+
     /// Does this select the host?
     pub fn matches(&self, host_id: &str, hostname: &str) -> bool {
         match self {
@@ -136,19 +147,7 @@ impl Waivers {
                     return Err(err(Some(span), format!("waiver {field} must not be empty")));
                 }
             }
-            let selector = if r.host.contains(['*', '?', '[']) {
-                match glob::Pattern::new(&r.host) {
-                    Ok(p) => HostSelector::Glob(p),
-                    Err(e) => {
-                        return Err(err(
-                            Some(span),
-                            format!("invalid host glob {:?}: {e}", r.host),
-                        ))
-                    }
-                }
-            } else {
-                HostSelector::Exact(r.host.clone())
-            };
+            let selector = HostSelector::parse(&r.host).map_err(|e| err(Some(span.clone()), e))?;
             let id = r.id.unwrap_or_else(|| format!("waiver-{}", n + 1));
             if !ids.insert(id.clone()) {
                 return Err(err(Some(span), format!("waiver id {id:?} is used twice")));

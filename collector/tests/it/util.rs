@@ -67,6 +67,8 @@ pub struct Setup {
     pub history: u32,
     pub stale_after: &'static str,
     pub waivers: Option<String>,
+    /// The exposure overrides file (`exposure_file`).
+    pub exposure: Option<String>,
     pub now: Option<i64>,
     pub snapshot_interval: &'static str,
     /// More lines for the `[limits]` table.
@@ -83,6 +85,7 @@ impl Default for Setup {
             history: 30,
             stale_after: "48h",
             waivers: None,
+            exposure: None,
             now: None,
             snapshot_interval: "60s",
             extra_limits: "",
@@ -133,6 +136,10 @@ impl Env {
         if let Some(w) = &s.waivers {
             std::fs::write(self.path().join("waivers.toml"), w).unwrap();
             c += "waivers_file = \"waivers.toml\"\n";
+        }
+        if let Some(x) = &s.exposure {
+            std::fs::write(self.path().join("exposure.toml"), x).unwrap();
+            c += "exposure_file = \"exposure.toml\"\n";
         }
         // Tests about something else get generous connection limits: dozens of collectors
         // and agents share 2 cores during `cargo test`, and a TLS handshake starved of CPU

@@ -73,6 +73,11 @@ fn keys(list: &serde_json::Value) -> BTreeSet<Key> {
 
 /// The agent's own findings on `root` with `feeds`.
 fn agent_findings(root: &Path, feeds: &Path) -> BTreeSet<Key> {
+    agent_findings_as(root, feeds, "internal")
+}
+
+/// The agent's own findings on `root` with `feeds`, for a host of `exposure`.
+fn agent_findings_as(root: &Path, feeds: &Path, exposure: &str) -> BTreeSet<Key> {
     let o = Command::new(sibling_bin("hardline-agent"))
         .args([
             "scan",
@@ -80,6 +85,8 @@ fn agent_findings(root: &Path, feeds: &Path) -> BTreeSet<Key> {
             "json",
             "--feeds-max-age-days",
             "100000",
+            "--exposure",
+            exposure,
             "--feeds",
         ])
         .arg(feeds)
@@ -414,4 +421,154 @@ async fn a_digest_the_collector_lacks_is_asked_for_and_the_host_stays_unassessed
         .await;
     assert_eq!(st, 400, "{v}");
     assert!(v["error"].as_str().unwrap().contains("digest"), "{v}");
+}
+
+const PUBLIC_WEB: &str = r#"
+[[host]]
+agency = "DOE"
+host = "*"
+exposure = "public"
+set_by = "J. Smith, ISSO"
+set_at = 2026-12-01
+reason = "perimeter scan found it on the internet"
+"#;
+
+/// `(cve, package) -> first_seen` of a findings list.
+fn first_seen(list: &serde_json::Value) -> std::collections::BTreeMap<(String, String), String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                (
+                    v["cve"].as_str().unwrap().to_string(),
+                    v["package"].as_str().unwrap().to_string(),
+                ),
+                v["first_seen"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exposure_override_moves_the_clocks_and_says_who_set_it() {
+    let env = Env::new(Setup {
+        exposure: Some(String::new()),
+        ..Setup::default()
+    });
+    let feeds = good_feeds(&env);
+    let o = import(&env, &[&feeds]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let c = env.start();
+    push(&env, &c, &deb_host());
+    let all = "/api/v1/vulnerabilities?per_page=1000";
+    let v = until(&c, all, "findings", |v| v["total"].as_u64() > Some(0)).await;
+    let internal = agent_findings_as(&deb_host(), &feeds, "internal");
+    let public = agent_findings_as(&deb_host(), &feeds, "public");
+    assert_ne!(
+        internal, public,
+        "the fixture must have a finding whose band depends on exposure"
+    );
+    assert_eq!(keys(&v["vulnerabilities"]), internal);
+    let x = &v["vulnerabilities"][0];
+    assert_eq!(
+        (&x["exposure"], &x["exposure_source"]),
+        (&"internal".into(), &"default".into()),
+        "{x}"
+    );
+    assert!(x["exposure_override"].is_null());
+    let seen = first_seen(&v["vulnerabilities"]);
+
+    // The security team marks the host public: the clocks follow, with no new push, and
+    // every finding says who decided and when.
+    std::fs::write(env.path().join("exposure.toml"), PUBLIC_WEB).unwrap();
+    hup(&c);
+    let v = until(&c, all, "the override", |v| {
+        v["vulnerabilities"][0]["exposure_source"] == "override"
+    })
+    .await;
+    assert_eq!(
+        keys(&v["vulnerabilities"]),
+        public,
+        "bands as the agent assesses a public host"
+    );
+    assert_eq!(
+        first_seen(&v["vulnerabilities"]),
+        seen,
+        "an exposure change keeps the first-seen times"
+    );
+    for x in v["vulnerabilities"].as_array().unwrap() {
+        assert_eq!(x["exposure"], "public");
+        let o = &x["exposure_override"];
+        assert_eq!(o["set_by"], "J. Smith, ISSO", "{x}");
+        assert_eq!(o["set_at"], "2026-12-01T00:00:00Z");
+        assert_eq!(o["line"], 2);
+    }
+    let (st, csv) = c.get(Some(ALL_VIEWER), "/api/v1/vulnerabilities.csv").await;
+    assert_eq!(st, 200);
+    let csv = csv.as_str().unwrap();
+    let mut lines = csv.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .ends_with(",exposure_source,exposure_set_by,exposure_set_at"));
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .ends_with(",override,\"J. Smith, ISSO\",2026-12-01T00:00:00Z"),
+        "{csv}"
+    );
+    let (st, e) = c.get(Some(ALL_VIEWER), "/api/v1/exposure").await;
+    assert_eq!(st, 200, "{e}");
+    assert_eq!(e["overrides"][0]["hosts"], 1, "{e}");
+    assert_eq!(e["overrides"][0]["agency"], "DOE");
+    assert_eq!(
+        e["agencies"][0]["hosts"][0],
+        serde_json::json!({"exposure": "public", "source": "override", "hosts": 1})
+    );
+    let (_, e) = c.get(Some(DOJ_VIEWER), "/api/v1/exposure").await;
+    assert_eq!(
+        e["overrides"],
+        serde_json::json!([]),
+        "another agency's overrides stay hidden: {e}"
+    );
+
+    // An invalid file is refused and the override in force stays; a collector does not
+    // start with one, naming the file and line.
+    std::fs::write(
+        env.path().join("exposure.toml"),
+        PUBLIC_WEB.replace("\"public\"", "\"dmz\""),
+    )
+    .unwrap();
+    hup(&c);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (_, v) = c.get(Some(ALL_VIEWER), all).await;
+    assert_eq!(
+        v["vulnerabilities"][0]["exposure_source"], "override",
+        "{v}"
+    );
+    let mut c = c;
+    c.terminate();
+    let o = Command::new(env!("CARGO_BIN_EXE_hardline-collector"))
+        .args(["serve", "--config"])
+        .arg(env.config_path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("exposure.toml:2") && err.contains("unknown exposure \"dmz\""),
+        "{err}"
+    );
+
+    // Removing the entry hands the clocks back to the report.
+    std::fs::write(env.path().join("exposure.toml"), "").unwrap();
+    let c = env.start();
+    let v = until(&c, all, "the report's exposure", |v| {
+        v["vulnerabilities"][0]["exposure_source"] == "default"
+    })
+    .await;
+    assert_eq!(keys(&v["vulnerabilities"]), internal);
+    assert_eq!(first_seen(&v["vulnerabilities"]), seen);
 }
