@@ -1,6 +1,9 @@
 //! The campaign summary: one typed value, built from the aggregates, that both
 //! `GET /api/v1/summary` (serialized with serde) and the status page (see [`crate::page`])
-//! render, so that the two can never disagree.
+//! render, so that the two can never disagree. Its `kev` part ([`KevSummary`]: known
+//! exploited vulnerabilities per agency and per CVE, the hosts that need forensic triage,
+//! and what is unknown) is built from the vulnerability read model ([`crate::vulns::Vulns`])
+//! in one pass over its hosts.
 //!
 //! Times are Unix seconds in the value and RFC 3339 strings in the JSON (burn-down days as
 //! `YYYY-MM-DD`). External programs read the JSON: its field names, their types and their
@@ -9,9 +12,13 @@
 
 use crate::agg::{day_of, Aggregates};
 use crate::config::{fmt_time, Campaign};
+use crate::vulns::Vulns;
 use crate::App;
-use hardline_agent::report::Severity;
+use hardline_agent::report::{Exposure, FeedInfo, KevEntry, Severity};
+use hardline_agent::vuln;
 use serde::{Serialize, Serializer};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use time::{Date, OffsetDateTime};
 
 /// `GET /api/v1/summary`: the campaign and the agencies in scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -20,6 +27,9 @@ pub struct Summary {
     pub agencies: Vec<AgencySummary>,
     /// The campaign clock.
     pub campaign: CampaignSummary,
+    /// Known exploited vulnerabilities (CISA KEV) open on the hosts of the agencies in
+    /// scope: what the status page's KEV section shows.
+    pub kev: KevSummary,
 }
 
 /// The campaign part of the summary.
@@ -171,15 +181,622 @@ impl Summary {
                 stale_after_seconds: c.stale_after,
                 start: c.start,
             },
+            // The aggregates know nothing of vulnerabilities: unknown until
+            // [`Summary::current`] reads the findings.
+            kev: KevSummary::default(),
         }
     }
 
-    /// The running collector's summary now, for the agencies `scope` admits.
+    /// The running collector's summary now, for the agencies `scope` admits. The
+    /// aggregates' lock and the findings' lock are taken one after the other, never
+    /// together, each for one pass.
     pub fn current(app: &App, scope: &dyn Fn(usize) -> bool) -> Summary {
         let now = app.clock.now();
-        let mut aggs = app.lock_aggs();
-        aggs.sweep(now);
-        Summary::of(&aggs, &app.config.campaign, now, scope)
+        let mut s = {
+            let mut aggs = app.lock_aggs();
+            aggs.sweep(now);
+            Summary::of(&aggs, &app.config.campaign, now, scope)
+        };
+        let agencies: Vec<(usize, &str, i64)> = app
+            .config
+            .agency_names()
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| scope(*i))
+            .map(|(i, name)| {
+                let hosts = s
+                    .agencies
+                    .iter()
+                    .find(|a| a.name == name)
+                    .map_or(0, |a| a.hosts);
+                (i, name, hosts)
+            })
+            .collect();
+        s.kev = KevSummary::of(&app.vulns(), &agencies, now);
+        s
+    }
+}
+
+/// Triage hosts listed by name in [`KevTriage::listed`]; the rest are counted.
+pub const TRIAGE_LISTED: usize = 20;
+
+/// A feed older than this many days is called stale (the agent's default
+/// `feeds_max_age_days`): findings published since may be missing.
+pub const FEED_MAX_AGE_DAYS: i64 = vuln::DEFAULT_MAX_AGE_DAYS;
+
+/// What the KEV part of the summary can say (`state` in the JSON, `data-state` on the
+/// page). Every state but [`KevState::Clear`] and [`KevState::Open`] means "unknown", and
+/// says why: missing data is never reported as "no KEV".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KevState {
+    /// The collector has not read its stored inventories yet (it just started), or is in
+    /// the middle of loading feeds.
+    #[default]
+    Loading,
+    /// No vulnerability feeds are loaded: every host is unassessed.
+    NoFeeds,
+    /// Feeds are loaded, but the KEV catalog is absent from them or unreadable.
+    NoCatalog,
+    /// No host of the agencies in scope has reported.
+    NoHosts,
+    /// Hosts report, but none could be matched (no package inventory yet, no OSV
+    /// ecosystem for their OS).
+    Unassessed,
+    /// No open KEV finding on the hosts assessed (see [`KevSummary::unassessed`] for those
+    /// that were not).
+    #[serde(rename = "none")]
+    Clear,
+    /// At least one open KEV finding.
+    Open,
+}
+
+impl KevState {
+    /// The JSON and `data-state` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KevState::Loading => "loading",
+            KevState::NoFeeds => "no_feeds",
+            KevState::NoCatalog => "no_catalog",
+            KevState::NoHosts => "no_hosts",
+            KevState::Unassessed => "unassessed",
+            KevState::Clear => "none",
+            KevState::Open => "open",
+        }
+    }
+}
+
+/// Known exploited vulnerabilities open in the agencies in scope. Host counts count a
+/// host once however many KEV findings it carries; "overdue" is past the finding's
+/// BOD 26-04 due date (the clock the metrics and `/api/v1/vulnerabilities` use).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KevSummary {
+    /// Agencies in scope, in configuration order.
+    pub agencies: Vec<KevAgency>,
+    /// Hosts matched against the feeds.
+    pub assessed: u64,
+    /// The KEV catalog in force; `None` when none is loaded.
+    pub catalog: Option<KevCatalog>,
+    /// One entry per KEV CVE open on at least one host, most urgent first: most overdue
+    /// hosts, then the earliest BOD 26-04 due date, then most hosts, then the catalog's due
+    /// date, then the CVE id.
+    pub cves: Vec<KevCve>,
+    /// Why the findings may be incomplete: a refused feeds load, absent, undated or stale
+    /// feeds (sentences).
+    pub feed_notes: Vec<String>,
+    /// Hosts with at least one open KEV finding.
+    pub hosts: u64,
+    /// Hosts reporting that sent no package inventory (part of `unassessed`).
+    pub no_inventory: u64,
+    /// Hosts with an open KEV finding past its due date.
+    pub overdue_hosts: u64,
+    /// What can be said.
+    pub state: KevState,
+    /// Whether the BOD 26-04 remediation table was verified against the directive's text
+    /// (while not, due dates and triage are provisional).
+    pub table_verified: bool,
+    /// Hosts whose findings call for forensic triage (BOD 26-04's three-day band).
+    pub triage: KevTriage,
+    /// Hosts reporting that could not be assessed: their KEV status is unknown.
+    pub unassessed: u64,
+}
+
+/// One agency's KEV counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KevAgency {
+    /// Hosts matched against the feeds.
+    pub assessed: u64,
+    /// Hosts with at least one open KEV finding.
+    pub hosts: u64,
+    /// Agency name.
+    pub name: String,
+    /// Hosts reporting without a package inventory (part of `unassessed`).
+    pub no_inventory: u64,
+    /// Hosts with an open KEV finding past its due date.
+    pub overdue_hosts: u64,
+    /// Hosts that need forensic triage.
+    pub triage_hosts: u64,
+    /// Hosts reporting that could not be assessed.
+    pub unassessed: u64,
+}
+
+/// The KEV catalog in force.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KevCatalog {
+    /// Days since `date`, as of the summary.
+    pub age_days: Option<i64>,
+    /// `dateReleased` (YYYY-MM-DD).
+    pub date: Option<String>,
+    /// Entries loaded.
+    pub records: u64,
+    /// Older than [`FEED_MAX_AGE_DAYS`], or undated.
+    pub stale: bool,
+    /// `catalogVersion`.
+    pub version: Option<String>,
+}
+
+/// One KEV CVE open in the fleet.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KevCve {
+    /// Agencies with hosts carrying it, in configuration order.
+    pub agencies: Vec<KevCveAgency>,
+    /// CVE id.
+    pub cve: String,
+    /// KEV `dateAdded`.
+    pub date_added: String,
+    /// The earliest BOD 26-04 due date of its hosts' findings (YYYY-MM-DD); `None` when no
+    /// finding of it has a calendar due date.
+    pub due: Option<String>,
+    /// KEV `dueDate` (the catalog's own, BOD 22-01).
+    pub due_date: String,
+    /// Hosts carrying it.
+    pub hosts: u64,
+    /// KEV `knownRansomwareCampaignUse` (`Known` or `Unknown`).
+    pub known_ransomware_campaign_use: String,
+    /// Hosts whose finding of it is past due.
+    pub overdue_hosts: u64,
+    /// KEV `vendorProject` and `product`.
+    pub product: String,
+}
+
+/// One agency's hosts carrying a KEV CVE.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KevCveAgency {
+    /// Hosts carrying it.
+    pub hosts: u64,
+    /// Agency name.
+    pub name: String,
+    /// Of them, past due.
+    pub overdue_hosts: u64,
+}
+
+/// The hosts that need forensic triage.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KevTriage {
+    /// How many.
+    pub hosts: u64,
+    /// The first [`TRIAGE_LISTED`] by agency (configuration order), hostname and id.
+    pub listed: Vec<KevTriageHost>,
+}
+
+/// A host that needs forensic triage.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KevTriageHost {
+    /// Agency name.
+    pub agency: String,
+    /// Host id.
+    pub host_id: String,
+    /// Hostname as reported.
+    pub hostname: String,
+}
+
+/// The feeds side of [`KevBuilder::finish`]: what is loaded, from [`Vulns`].
+#[derive(Debug, Clone, Default)]
+pub struct KevFeeds {
+    /// The engine has read the store.
+    pub loaded: bool,
+    /// The feeds in force; `None` when none is.
+    pub infos: Option<Vec<FeedInfo>>,
+    /// Why the last load failed.
+    pub error: Option<String>,
+    /// The remediation table is verified.
+    pub table_verified: bool,
+}
+
+/// One KEV CVE open on a host, for [`KevBuilder::host`].
+#[derive(Debug, Clone, Copy)]
+pub struct HostKev<'a> {
+    /// CVE id.
+    pub cve: &'a str,
+    /// Its catalog entry.
+    pub entry: &'a KevEntry,
+    /// Past due on this host.
+    pub overdue: bool,
+    /// Its BOD 26-04 due date on this host.
+    pub due: Option<Date>,
+}
+
+#[derive(Debug)]
+struct CveAcc {
+    entry: KevEntry,
+    due: Option<Date>,
+    /// Agency position → (hosts, overdue hosts).
+    agencies: BTreeMap<usize, (u64, u64)>,
+}
+
+/// Accumulates hosts into a [`KevSummary`] (agencies by position in scope order). Pure:
+/// [`KevSummary::of`] feeds it from the read model, the tests directly.
+#[derive(Debug)]
+pub struct KevBuilder {
+    agencies: Vec<KevAgency>,
+    /// Hosts reporting, per agency (from the aggregates).
+    reporting: Vec<i64>,
+    cves: BTreeMap<String, CveAcc>,
+    listed: BTreeSet<(usize, String, String)>,
+}
+
+impl KevBuilder {
+    /// Agencies in scope: (name, hosts reporting).
+    pub fn new<'a>(agencies: impl IntoIterator<Item = (&'a str, i64)>) -> KevBuilder {
+        let (agencies, reporting) = agencies
+            .into_iter()
+            .map(|(name, hosts)| {
+                (
+                    KevAgency {
+                        name: name.to_string(),
+                        ..KevAgency::default()
+                    },
+                    hosts,
+                )
+            })
+            .unzip();
+        KevBuilder {
+            agencies,
+            reporting,
+            cves: BTreeMap::new(),
+            listed: BTreeSet::new(),
+        }
+    }
+
+    /// A host of agency `pos` with an inventory that could not be matched.
+    pub fn unassessed(&mut self, pos: usize) {
+        if let Some(a) = self.agencies.get_mut(pos) {
+            a.unassessed += 1;
+        }
+    }
+
+    /// An assessed host of agency `pos`: whether it needs forensic triage, and its open
+    /// KEV CVEs (a CVE may come more than once, from several packages).
+    pub fn host(
+        &mut self,
+        pos: usize,
+        host_id: &str,
+        hostname: &str,
+        triage: bool,
+        kevs: &[HostKev<'_>],
+    ) {
+        let Some(a) = self.agencies.get_mut(pos) else {
+            return;
+        };
+        a.assessed += 1;
+        if triage {
+            a.triage_hosts += 1;
+            self.listed
+                .insert((pos, hostname.to_string(), host_id.to_string()));
+            if self.listed.len() > TRIAGE_LISTED {
+                self.listed.pop_last();
+            }
+        }
+        // One entry per CVE on this host: past due if any of its findings is, the
+        // earliest due date.
+        let mut mine: BTreeMap<&str, HostKev<'_>> = BTreeMap::new();
+        for k in kevs {
+            mine.entry(k.cve)
+                .and_modify(|m| {
+                    m.overdue |= k.overdue;
+                    m.due = min_date(m.due, k.due);
+                })
+                .or_insert(*k);
+        }
+        if mine.is_empty() {
+            return;
+        }
+        a.hosts += 1;
+        if mine.values().any(|k| k.overdue) {
+            a.overdue_hosts += 1;
+        }
+        for (cve, k) in mine {
+            let acc = self.cves.entry(cve.to_string()).or_insert_with(|| CveAcc {
+                entry: k.entry.clone(),
+                due: None,
+                agencies: BTreeMap::new(),
+            });
+            acc.due = min_date(acc.due, k.due);
+            let e = acc.agencies.entry(pos).or_default();
+            e.0 += 1;
+            e.1 += u64::from(k.overdue);
+        }
+    }
+
+    /// The summary, as of `now`.
+    pub fn finish(self, feeds: &KevFeeds, now: i64) -> KevSummary {
+        let today = date_of(now);
+        let mut agencies = self.agencies;
+        for (a, reporting) in agencies.iter_mut().zip(&self.reporting) {
+            let missing = u64::try_from(*reporting)
+                .unwrap_or(0)
+                .saturating_sub(a.assessed);
+            let unassessed = missing.max(a.unassessed);
+            a.no_inventory = unassessed - a.unassessed;
+            a.unassessed = unassessed;
+        }
+        let sum = |f: fn(&KevAgency) -> u64| agencies.iter().map(f).sum::<u64>();
+        let (assessed, hosts, overdue_hosts) = (
+            sum(|a| a.assessed),
+            sum(|a| a.hosts),
+            sum(|a| a.overdue_hosts),
+        );
+        let (unassessed, no_inventory, triage_hosts) = (
+            sum(|a| a.unassessed),
+            sum(|a| a.no_inventory),
+            sum(|a| a.triage_hosts),
+        );
+        let mut cves: Vec<KevCve> = self
+            .cves
+            .into_iter()
+            .map(|(cve, acc)| {
+                let per: Vec<KevCveAgency> = acc
+                    .agencies
+                    .iter()
+                    .filter_map(|(pos, (h, o))| {
+                        Some(KevCveAgency {
+                            hosts: *h,
+                            name: agencies.get(*pos)?.name.clone(),
+                            overdue_hosts: *o,
+                        })
+                    })
+                    .collect();
+                KevCve {
+                    hosts: per.iter().map(|a| a.hosts).sum(),
+                    overdue_hosts: per.iter().map(|a| a.overdue_hosts).sum(),
+                    agencies: per,
+                    cve,
+                    date_added: acc.entry.date_added,
+                    due: acc.due.map(vuln::ymd),
+                    due_date: acc.entry.due_date,
+                    known_ransomware_campaign_use: acc.entry.known_ransomware_campaign_use,
+                    product: acc.entry.product,
+                }
+            })
+            .collect();
+        cves.sort_by(KevCve::urgency);
+        let listed = self
+            .listed
+            .into_iter()
+            .map(|(pos, hostname, host_id)| KevTriageHost {
+                agency: agencies
+                    .get(pos)
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default(),
+                host_id,
+                hostname,
+            })
+            .collect();
+        let infos = feeds.infos.as_deref();
+        let catalog = infos
+            .and_then(|i| i.iter().find(|f| f.feed == "kev"))
+            .filter(|k| k.present && k.error.is_none())
+            .map(|k| {
+                let age_days = k
+                    .updated
+                    .as_deref()
+                    .and_then(vuln::parse_ymd)
+                    .map(|d| (today - d).whole_days());
+                KevCatalog {
+                    age_days,
+                    date: k.updated.clone(),
+                    records: k.records,
+                    stale: k.stale || age_days.is_none_or(|d| d > FEED_MAX_AGE_DAYS),
+                    version: k.version.clone(),
+                }
+            });
+        let reporting: i64 = self.reporting.iter().sum();
+        let state = if !feeds.loaded {
+            KevState::Loading
+        } else if infos.is_none() && assessed > 0 {
+            // The engine matched hosts with feeds it has not published yet (it stores the
+            // hosts' findings, then the feeds): a moment of a load in progress.
+            KevState::Loading
+        } else if infos.is_none() {
+            KevState::NoFeeds
+        } else if catalog.is_none() {
+            KevState::NoCatalog
+        } else if hosts > 0 {
+            KevState::Open
+        } else if reporting <= 0 && assessed == 0 {
+            KevState::NoHosts
+        } else if assessed == 0 {
+            KevState::Unassessed
+        } else {
+            KevState::Clear
+        };
+        KevSummary {
+            agencies,
+            assessed,
+            catalog,
+            cves,
+            feed_notes: feed_notes(feeds, today),
+            hosts,
+            no_inventory,
+            overdue_hosts,
+            state,
+            table_verified: feeds.table_verified,
+            triage: KevTriage {
+                hosts: triage_hosts,
+                listed,
+            },
+            unassessed,
+        }
+    }
+}
+
+impl KevCve {
+    /// Most urgent first: most overdue hosts, the earliest due date (none last), most
+    /// hosts, the catalog's earliest due date, then the CVE id.
+    pub fn urgency(a: &KevCve, b: &KevCve) -> std::cmp::Ordering {
+        b.overdue_hosts
+            .cmp(&a.overdue_hosts)
+            .then_with(|| match (&a.due, &b.due) {
+                (Some(x), Some(y)) => x.cmp(y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
+            .then(b.hosts.cmp(&a.hosts))
+            .then_with(|| a.due_date.cmp(&b.due_date))
+            .then_with(|| a.cve.cmp(&b.cve))
+    }
+}
+
+fn min_date(a: Option<Date>, b: Option<Date>) -> Option<Date> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn date_of(t: i64) -> Date {
+    OffsetDateTime::from_unix_timestamp(t)
+        .map(|d| d.date())
+        .unwrap_or(Date::MIN)
+}
+
+/// Sentences on what may make the findings incomplete (no paths: the page is for
+/// leadership; `/api/v1/feeds` has the details).
+fn feed_notes(feeds: &KevFeeds, today: Date) -> Vec<String> {
+    let mut out = Vec::new();
+    if feeds.error.is_some() && !feeds.loaded {
+        out.push("The stored inventories could not be read: vulnerability findings are unavailable (details: /api/v1/feeds).".to_string());
+    } else if feeds.error.is_some() {
+        out.push(if feeds.infos.is_some() {
+            "The last feeds load was refused; the previous feeds stay in force (details: /api/v1/feeds).".to_string()
+        } else {
+            "The last feeds load was refused (details: /api/v1/feeds).".to_string()
+        });
+    }
+    for f in feeds.infos.iter().flatten() {
+        // Absent SSVC data makes values unknown (taken as the worse), not a gap.
+        if f.feed == "vulnrichment" {
+            continue;
+        }
+        let name = match f.feed.as_str() {
+            "kev" => "KEV catalog",
+            "osv" => "OSV advisory feed",
+            _ => f.feed.as_str(),
+        };
+        let date = f.updated.as_deref().and_then(vuln::parse_ymd);
+        if f.error.is_some() {
+            out.push(format!(
+                "The {name} could not be read whole: findings may be missing."
+            ));
+        } else if !f.present {
+            out.push(format!(
+                "The {name} is absent from the feeds in force: findings may be missing."
+            ));
+        } else if let Some(d) = date {
+            let age = (today - d).whole_days();
+            if f.stale || age > FEED_MAX_AGE_DAYS {
+                out.push(format!(
+                    "The {name} is stale: {age} days old (dated {}, more than {FEED_MAX_AGE_DAYS}); findings published since are missing.",
+                    vuln::ymd(d)
+                ));
+            }
+        } else {
+            out.push(format!(
+                "The {name} carries no readable date: it may be stale."
+            ));
+        }
+    }
+    out
+}
+
+/// [`crate::vulns::KeyFinding::decision`]'s order: internal, public.
+fn exposure_index(e: Exposure) -> usize {
+    match e {
+        Exposure::Internal => 0,
+        Exposure::Public => 1,
+    }
+}
+
+impl KevSummary {
+    /// The KEV summary of the agencies `agencies` names — (configuration index, name,
+    /// hosts reporting), in scope order — from the read model, in one pass over its hosts
+    /// under the caller's lock. The per-finding work is per distinct inventory (hosts
+    /// share them), except for the KEV findings' due dates, which depend on each host's
+    /// first-seen times.
+    pub fn of(v: &Vulns, agencies: &[(usize, &str, i64)], now: i64) -> KevSummary {
+        let mut pos_of: Vec<Option<usize>> = Vec::new();
+        for (pos, (i, _, _)) in agencies.iter().enumerate() {
+            if pos_of.len() <= *i {
+                pos_of.resize(*i + 1, None);
+            }
+            pos_of[*i] = Some(pos);
+        }
+        let mut b = KevBuilder::new(agencies.iter().map(|(_, n, h)| (*n, *h)));
+        let today = v.today.unwrap_or_else(|| date_of(now));
+        // Per distinct inventory: forensic triage by exposure, and which findings are KEV.
+        let mut per_inventory: HashMap<usize, ([bool; 2], Vec<usize>)> = HashMap::new();
+        for (id, h) in &v.hosts {
+            let Some(pos) = pos_of.get(h.agency as usize).copied().flatten() else {
+                continue;
+            };
+            let m = &h.matched;
+            if m.unassessed.is_some() {
+                b.unassessed(pos);
+                continue;
+            }
+            let (triage, kev_idx) = per_inventory
+                .entry(std::sync::Arc::as_ptr(m) as usize)
+                .or_insert_with(|| {
+                    let triage = [0, 1].map(|e| m.findings.iter().any(|f| f.decision[e].1));
+                    let kev = (0..m.findings.len())
+                        .filter(|&i| m.findings[i].v.kev.is_some())
+                        .collect();
+                    (triage, kev)
+                });
+            let e = exposure_index(h.exposure());
+            let kevs: Vec<HostKev<'_>> = kev_idx
+                .iter()
+                .filter_map(|&i| {
+                    let f = m.findings.get(i)?;
+                    let entry = f.v.kev.as_ref()?;
+                    let first = date_of(*h.first_seen.get(i)?);
+                    let due =
+                        vuln::due_date(f.decision[e].0, vuln::clock_start(Some(entry), first));
+                    // The host's own summary says what the metrics say.
+                    let overdue = h
+                        .summary
+                        .kev_cves
+                        .iter()
+                        .find(|(c, _)| **c == *f.v.cve)
+                        .map_or_else(|| due.is_some_and(|d| today > d), |(_, o)| *o);
+                    Some(HostKev {
+                        cve: &f.v.cve,
+                        entry,
+                        overdue,
+                        due,
+                    })
+                })
+                .collect();
+            b.host(pos, id, &h.hostname, triage[e], &kevs);
+        }
+        let feeds = KevFeeds {
+            loaded: v.loaded,
+            infos: v.feeds.as_ref().map(|f| f.infos.clone()),
+            error: v.feeds_error.clone(),
+            table_verified: v.table_verified,
+        };
+        b.finish(&feeds, now)
     }
 }
 
@@ -266,6 +883,55 @@ mod tests {
                 stale_after_seconds: 172_800,
                 start: START,
             },
+            kev: KevSummary {
+                agencies: vec![KevAgency {
+                    assessed: 6,
+                    hosts: 2,
+                    name: "DOE".into(),
+                    no_inventory: 0,
+                    overdue_hosts: 1,
+                    triage_hosts: 1,
+                    unassessed: 1,
+                }],
+                assessed: 6,
+                catalog: Some(KevCatalog {
+                    age_days: Some(2),
+                    date: Some("2026-06-06".into()),
+                    records: 1404,
+                    stale: false,
+                    version: Some("2026.06.06".into()),
+                }),
+                cves: vec![KevCve {
+                    agencies: vec![KevCveAgency {
+                        hosts: 2,
+                        name: "DOE".into(),
+                        overdue_hosts: 1,
+                    }],
+                    cve: "CVE-2023-4911".into(),
+                    date_added: "2023-11-21".into(),
+                    due: Some("2026-06-05".into()),
+                    due_date: "2023-12-12".into(),
+                    hosts: 2,
+                    known_ransomware_campaign_use: "Unknown".into(),
+                    overdue_hosts: 1,
+                    product: "GNU GNU C Library".into(),
+                }],
+                feed_notes: vec![],
+                hosts: 2,
+                no_inventory: 0,
+                overdue_hosts: 1,
+                state: KevState::Open,
+                table_verified: false,
+                triage: KevTriage {
+                    hosts: 1,
+                    listed: vec![KevTriageHost {
+                        agency: "DOE".into(),
+                        host_id: "h1".into(),
+                        hostname: "web1".into(),
+                    }],
+                },
+                unassessed: 1,
+            },
         }
     }
 
@@ -285,7 +951,15 @@ mod tests {
                 r#""projected_completion":null,"reports_received":21,"stale":0,"waivers":{"active":0,"expired":2}}],"#,
                 r#""campaign":{"days_left":24,"deadline":"2026-07-02T00:00:00Z","name":"eo-30-day","#,
                 r#""now":"2026-06-08T09:00:00Z","severity_threshold":"medium","stale_after_seconds":172800,"#,
-                r#""start":"2026-06-02T00:00:00Z"}}"#,
+                r#""start":"2026-06-02T00:00:00Z"},"#,
+                r#""kev":{"agencies":[{"assessed":6,"hosts":2,"name":"DOE","no_inventory":0,"overdue_hosts":1,"#,
+                r#""triage_hosts":1,"unassessed":1}],"assessed":6,"catalog":{"age_days":2,"date":"2026-06-06","#,
+                r#""records":1404,"stale":false,"version":"2026.06.06"},"cves":[{"agencies":[{"hosts":2,"name":"DOE","#,
+                r#""overdue_hosts":1}],"cve":"CVE-2023-4911","date_added":"2023-11-21","due":"2026-06-05","#,
+                r#""due_date":"2023-12-12","hosts":2,"known_ransomware_campaign_use":"Unknown","overdue_hosts":1,"#,
+                r#""product":"GNU GNU C Library"}],"feed_notes":[],"hosts":2,"no_inventory":0,"overdue_hosts":1,"#,
+                r#""state":"open","table_verified":false,"triage":{"hosts":1,"listed":[{"agency":"DOE","#,
+                r#""host_id":"h1","hostname":"web1"}]},"unassessed":1}}"#,
             )
         );
         // Key order is alphabetical at every level, as a sorted JSON map writes it.

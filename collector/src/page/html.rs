@@ -4,8 +4,9 @@
 
 use super::chart::burndown_svg;
 use super::fmt::{
-    date_long, date_short, datetime, duration, esc, list_names, num, pct, plural, DAY,
+    date_iso, date_long, date_short, datetime, duration, esc, list_names, num, pct, plural, DAY,
 };
+use super::kev;
 use super::view::{AgencyRow, PageData, Verdict};
 use crate::config::fmt_time;
 use std::fmt::Write as _;
@@ -287,7 +288,7 @@ pub fn render(d: &PageData) -> String {
 <p class=\"dates\">Started <strong><time id=\"campaign-start\" datetime=\"{start_iso}\">{start}</time></strong> \
 · Deadline <strong><time id=\"deadline\" datetime=\"{deadline_iso}\">{deadline}</time></strong> \
 · Hosts count as compliant with no failed check of severity <strong>{thr}</strong> or above</p></div>\n{countdown}</header>\n\
-{verdict}\n{kpis}\n\
+{verdict}\n{kpis}\n{kev}\n\
 <section class=\"chart\"><h2>Burn-down: noncompliant hosts per day</h2><figure>{svg}\
 <figcaption><span class=\"legend\"></span>noncompliant hosts, all agencies (daily snapshot; today live)\
 <span class=\"legend proj\"></span>projection at the recent pace (least squares, last 14 days)\
@@ -306,6 +307,7 @@ Machine-readable: <code>/api/v1/summary</code> (viewer token), <code>/metrics</c
         countdown = countdown(d),
         verdict = verdict_html(d),
         kpis = kpis(d),
+        kev = kev::section(&d.kev, &date_iso(d.now)),
         svg = burndown_svg(d),
         no_projection = no_projection_note(d),
         agencies = agencies_table(d),

@@ -2,7 +2,7 @@
 //! counts, burn-down, projections) plus the most-failed rules and the newest report
 //! ([`super::rules`]), and the verdict derived from it.
 
-use crate::summary::Summary;
+use crate::summary::{KevSummary, Summary};
 use hardline_agent::report::Severity;
 use std::collections::BTreeMap;
 
@@ -70,6 +70,8 @@ pub struct PageData {
     pub rules: Vec<RuleRow>,
     /// When the newest latest-report was received.
     pub newest_report: Option<i64>,
+    /// Known exploited vulnerabilities, from the summary.
+    pub kev: KevSummary,
 }
 
 impl PageData {
@@ -110,6 +112,7 @@ impl PageData {
             burndown: days.into_iter().collect(),
             rules,
             newest_report,
+            kev: summary.kev.clone(),
         }
     }
 
@@ -242,6 +245,7 @@ pub(super) mod fixture {
                 agencies: 1,
             }],
             newest_report: Some(START + 10 * DAY),
+            kev: KevSummary::default(),
         }
     }
 }
@@ -296,8 +300,13 @@ mod tests {
                 stale_after_seconds: 172_800,
                 start: START,
             },
+            kev: KevSummary {
+                hosts: 2,
+                ..KevSummary::default()
+            },
         };
         let d = PageData::from_summary(&v, vec![], None);
+        assert_eq!(d.kev.hosts, 2, "the page shows the summary's KEV part");
         assert_eq!(d.burndown, vec![(START + 8 * DAY, 3), (START + 9 * DAY, 3)]);
         assert_eq!(d.agencies[0].projected, Some(START + 18 * DAY));
         assert_eq!(d.agencies[1].on_track, None);

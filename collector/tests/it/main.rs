@@ -15,6 +15,7 @@ mod limits;
 mod lock;
 mod modules;
 mod page;
+mod page_kev;
 mod push;
 mod refusals;
 mod util;

@@ -64,7 +64,7 @@ fn plain_env(campaign: &str, agencies: &[String]) -> Env {
 
 /// Where test artifacts go: `<target>/test-artifacts` (the target directory of the binary
 /// under test, so `CARGO_TARGET_DIR` is respected).
-fn artifacts_dir() -> PathBuf {
+pub(crate) fn artifacts_dir() -> PathBuf {
     let target = match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
         Some(p) if p.is_absolute() => p,
         _ => Path::new(env!("CARGO_BIN_EXE_hardline-collector"))
@@ -80,7 +80,7 @@ fn artifacts_dir() -> PathBuf {
 
 /// Run headless Chromium with a fresh profile: (stdout, stderr). Panics if it does not
 /// finish within the deadline or fails.
-fn chromium(args: &[String], url: &str) -> (String, String) {
+pub(crate) fn chromium(args: &[String], url: &str) -> (String, String) {
     let profile = tempfile::tempdir().unwrap();
     let mut child = Command::new("chromium")
         .args([
@@ -135,7 +135,7 @@ fn chromium(args: &[String], url: &str) -> (String, String) {
 
 /// Chromium logs every Content-Security-Policy violation (a blocked load or script) as a
 /// console message; the page must cause none.
-fn assert_no_csp_violation(stderr: &str) {
+pub(crate) fn assert_no_csp_violation(stderr: &str) {
     let bad: Vec<&str> = stderr
         .lines()
         .filter(|l| l.contains("Content Security Policy") || l.contains(":CONSOLE"))
@@ -144,7 +144,7 @@ fn assert_no_csp_violation(stderr: &str) {
 }
 
 /// The rendered DOM and a screenshot (saved as `name.png` in the artifacts directory).
-fn render(url: &str, name: &str) -> String {
+pub(crate) fn render(url: &str, name: &str) -> String {
     let (dom, stderr) = chromium(&["--dump-dom".to_string()], url);
     assert_no_csp_violation(&stderr);
     let png = artifacts_dir().join(format!("{name}.png"));
@@ -172,14 +172,14 @@ fn render(url: &str, name: &str) -> String {
 
 /// A start tag: name and attributes (values unescaped for &amp; &quot; &lt; &gt;).
 #[derive(Debug)]
-struct Tag {
-    name: String,
-    attrs: HashMap<String, String>,
+pub(crate) struct Tag {
+    pub(crate) name: String,
+    pub(crate) attrs: HashMap<String, String>,
     /// Byte offset just after the tag's `>`.
-    end: usize,
+    pub(crate) end: usize,
 }
 
-fn unescape(s: &str) -> String {
+pub(crate) fn unescape(s: &str) -> String {
     s.replace("&quot;", "\"")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
@@ -189,7 +189,7 @@ fn unescape(s: &str) -> String {
 
 /// Every start tag of `html` (a small scanner for Chromium's serialization: attribute
 /// values are double-quoted).
-fn tags(html: &str) -> Vec<Tag> {
+pub(crate) fn tags(html: &str) -> Vec<Tag> {
     let b = html.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -265,12 +265,12 @@ fn the_tag_scanner_terminates_on_hostile_markup() {
     assert_eq!(t[0].attrs["a"], "b");
 }
 
-fn by_id<'a>(tags: &'a [Tag], id: &str) -> Option<&'a Tag> {
+pub(crate) fn by_id<'a>(tags: &'a [Tag], id: &str) -> Option<&'a Tag> {
     tags.iter()
         .find(|t| t.attrs.get("id").map(String::as_str) == Some(id))
 }
 
-fn attr_i64(t: &Tag, key: &str) -> i64 {
+pub(crate) fn attr_i64(t: &Tag, key: &str) -> i64 {
     t.attrs
         .get(key)
         .unwrap_or_else(|| panic!("{} has no {key}: {:?}", t.name, t.attrs))
@@ -279,7 +279,7 @@ fn attr_i64(t: &Tag, key: &str) -> i64 {
 }
 
 /// The text of the element starting with `tag` up to `close` (tags stripped, unescaped).
-fn text_after(dom: &str, tag: &Tag, close: &str) -> String {
+pub(crate) fn text_after(dom: &str, tag: &Tag, close: &str) -> String {
     let rest = &dom[tag.end..];
     let inner = &rest[..rest.find(close).unwrap_or(rest.len())];
     let mut text = String::new();
@@ -295,14 +295,14 @@ fn text_after(dom: &str, tag: &Tag, close: &str) -> String {
     unescape(&text)
 }
 
-fn i(v: &serde_json::Value) -> i64 {
+pub(crate) fn i(v: &serde_json::Value) -> i64 {
     v.as_i64().unwrap_or_else(|| panic!("not an integer: {v}"))
 }
 
 /// Check the rendered DOM against `/api/v1/summary`: days left, one row per agency with
 /// its counts, totals, one chart point per burn-down day with the summed noncompliant
 /// count, the projection (the latest agency projection) and the deadline marker.
-fn assert_matches_summary(dom: &str, summary: &serde_json::Value) {
+pub(crate) fn assert_matches_summary(dom: &str, summary: &serde_json::Value) {
     let t = tags(dom);
     let c = &summary["campaign"];
     let days = by_id(&t, "days-left").expect("#days-left");
@@ -399,7 +399,7 @@ fn verdict(dom: &str) -> (String, String) {
     (v.attrs["data-verdict"].clone(), text_after(dom, v, "</p>"))
 }
 
-async fn fetch_page(c: &Collector) -> (reqwest::header::HeaderMap, String) {
+pub(crate) async fn fetch_page(c: &Collector) -> (reqwest::header::HeaderMap, String) {
     let resp = c.client.get(format!("{}/", c.read)).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     let headers = resp.headers().clone();
@@ -407,7 +407,7 @@ async fn fetch_page(c: &Collector) -> (reqwest::header::HeaderMap, String) {
 }
 
 /// The raw document is self-contained: no reference to anything outside it.
-fn assert_self_contained(html: &str, headers: &reqwest::header::HeaderMap) {
+pub(crate) fn assert_self_contained(html: &str, headers: &reqwest::header::HeaderMap) {
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");
     let csp = headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("default-src 'none'"), "{csp}");

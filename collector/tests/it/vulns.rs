@@ -13,21 +13,21 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn deb_host() -> PathBuf {
+pub(crate) fn deb_host() -> PathBuf {
     repo().join("tests/fixtures/vuln/hosts/debian")
 }
 
-fn fixture_feeds() -> PathBuf {
+pub(crate) fn fixture_feeds() -> PathBuf {
     repo().join("tests/fixtures/vuln/feeds")
 }
 
 /// The fixture feeds without the records that are malformed on purpose (an import refuses
 /// them), in the DESIGN.md layout: what both the agent and the collector read.
-fn good_feeds(env: &Env) -> PathBuf {
+pub(crate) fn good_feeds(env: &Env) -> PathBuf {
     let d = env.path().join("feeds-src");
     if d.exists() {
         return d;
@@ -41,7 +41,7 @@ fn good_feeds(env: &Env) -> PathBuf {
     d
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     let st = Command::new("cp")
         .arg("-aL")
         .arg(from)
@@ -98,7 +98,7 @@ fn agent_findings_as(root: &Path, feeds: &Path, exposure: &str) -> BTreeSet<Key>
     keys(&r["vulnerabilities"])
 }
 
-fn push(env: &Env, c: &Collector, root: &Path) {
+pub(crate) fn push(env: &Env, c: &Collector, root: &Path) {
     let token = env.path().join("doe.token");
     std::fs::write(&token, format!("{DOE_AGENT}\n")).unwrap();
     let o = Command::new(sibling_bin("hardline-agent"))
@@ -121,7 +121,7 @@ fn push(env: &Env, c: &Collector, root: &Path) {
     );
 }
 
-fn import(env: &Env, paths: &[&Path]) -> std::process::Output {
+pub(crate) fn import(env: &Env, paths: &[&Path]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_hardline-collector"))
         .args(["feeds", "import", "--config"])
         .arg(env.config_path())
@@ -130,7 +130,7 @@ fn import(env: &Env, paths: &[&Path]) -> std::process::Output {
         .unwrap()
 }
 
-fn hup(c: &Collector) {
+pub(crate) fn hup(c: &Collector) {
     let st = Command::new("kill")
         .arg("-HUP")
         .arg(c.child.id().to_string())
@@ -140,7 +140,7 @@ fn hup(c: &Collector) {
 }
 
 /// Poll the API until `f` holds on the answer of `path`.
-async fn until(
+pub(crate) async fn until(
     c: &Collector,
     path: &str,
     what: &str,
