@@ -17,7 +17,7 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn deb_host() -> PathBuf {
+pub(crate) fn deb_host() -> PathBuf {
     repo().join("tests/fixtures/vuln/hosts/debian")
 }
 
@@ -27,7 +27,7 @@ fn fixture_feeds() -> PathBuf {
 
 /// The fixture feeds without the records that are malformed on purpose (an import refuses
 /// them), in the DESIGN.md layout: what both the agent and the collector read.
-fn good_feeds(env: &Env) -> PathBuf {
+pub(crate) fn good_feeds(env: &Env) -> PathBuf {
     let d = env.path().join("feeds-src");
     if d.exists() {
         return d;
@@ -114,7 +114,7 @@ fn push(env: &Env, c: &Collector, root: &Path) {
     );
 }
 
-fn import(env: &Env, paths: &[&Path]) -> std::process::Output {
+pub(crate) fn import(env: &Env, paths: &[&Path]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_hardline-collector"))
         .args(["feeds", "import", "--config"])
         .arg(env.config_path())
