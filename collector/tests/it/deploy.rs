@@ -3,8 +3,10 @@
 //! parsed with their required fields; and end to end, a real Prometheus scraping two real
 //! collectors fed with real agent scans (five days of backdated history) evaluates every
 //! dashboard expression, recording rule and alert expression, checked against the
-//! collectors' own /api/v1/summary; a second Prometheus federates the first with
-//! deploy/federation/ and computes the government-wide roll-ups.
+//! collectors' own /api/v1/summary, and the known-vulnerability ones (one collector with
+//! the fixture feeds from the first backdated day, one without) against the collector's
+//! own /api/v1/vulnerabilities and /api/v1/feeds; a second Prometheus federates the first
+//! with deploy/federation/ and computes the government-wide roll-ups.
 
 use crate::util::*;
 use hardline_agent::report::{Report, Severity, Status};
@@ -187,6 +189,11 @@ fn promtool_checks_every_prometheus_config_rule_file_and_rule_test() {
         "HardlineCollectorDown",
         "HardlineCollectorAbsent",
         "HardlineReportsRejected",
+        "HardlineKevOverdue",
+        "HardlineThreeDayFindingOpen48h",
+        "HardlineFeedStale",
+        "HardlineFeedMissing",
+        "HardlineHostsUnassessed",
     ] {
         assert!(
             all.iter().any(|a| a == required),
@@ -221,6 +228,48 @@ fn promtool_checks_every_prometheus_config_rule_file_and_rule_test() {
     let (ok, out) = run(Command::new("promtool").arg("test").arg("rules").arg(&copy));
     assert!(!ok, "a wrong expectation must fail:\n{out}");
     assert!(out.contains("HardlineDeadlineAtRisk"), "{out}");
+
+    // The feed-age limit is one setting: HardlineFeedStale compares with the recording
+    // rule hardline:feeds:max_age_days:setting, and changing that number alone moves the
+    // alert (the test expecting it at 7.5 days passes with 7 and fails with 8).
+    let rules_dir = deploy_dir().join("prometheus/rules");
+    let alerts_doc = yaml(&rules_dir.join("hardline-alerts.yml"));
+    let setting = rule_entries(&alerts_doc)
+        .find(|r| r["record"] == "hardline:feeds:max_age_days:setting")
+        .expect("the feed-age setting");
+    assert_eq!(setting["expr"], "vector(7)");
+    let stale = rule_entries(&alerts_doc)
+        .find(|r| r["alert"] == "HardlineFeedStale")
+        .unwrap();
+    let stale_expr = stale["expr"].as_str().unwrap();
+    assert!(
+        stale_expr.contains("hardline:feeds:max_age_days:setting") && !stale_expr.contains('7'),
+        "{stale_expr}"
+    );
+    let days_test = std::fs::read_to_string(
+        deploy_dir().join("prometheus/tests/hardline-vulnerability-days.test.yml"),
+    )
+    .unwrap();
+    for (days, passes) in [(7, true), (8, false)] {
+        let rules_copy = dir.path().join(format!("rules-{days}"));
+        std::fs::create_dir_all(&rules_copy).unwrap();
+        for f in ["hardline-alerts.yml", "hardline-recording.yml"] {
+            let text = std::fs::read_to_string(rules_dir.join(f)).unwrap();
+            let text = text.replace("expr: vector(7)", &format!("expr: vector({days})"));
+            std::fs::write(rules_copy.join(f), text).unwrap();
+        }
+        let copy = dir.path().join(format!("days-{days}.test.yml"));
+        std::fs::write(
+            &copy,
+            days_test.replace("../rules/", &format!("{}/", rules_copy.display())),
+        )
+        .unwrap();
+        let (ok, out) = run(Command::new("promtool").arg("test").arg("rules").arg(&copy));
+        assert_eq!(ok, passes, "setting {days}:\n{out}");
+        if !passes {
+            assert!(out.contains("alertname: HardlineFeedStale"), "{out}");
+        }
+    }
 }
 
 #[test]
@@ -474,9 +523,34 @@ fn kubernetes_grafana_and_provisioning_files_parse_with_required_fields() {
         .collect();
     assert!(
         rows.iter().any(|r| r.starts_with("Leadership"))
-            && rows.iter().any(|r| r.starts_with("Security")),
+            && rows.iter().any(|r| r.starts_with("Security"))
+            && rows
+                .iter()
+                .any(|r| r.starts_with("Known exploited vulnerabilities")),
         "{rows:?}"
     );
+    // No two panels (rows included) overlap on Grafana's 24-column grid.
+    let rect = |p: &Value| {
+        let g = &p["gridPos"];
+        let n = |k: &str| {
+            g[k].as_i64()
+                .unwrap_or_else(|| panic!("{}: gridPos.{k}", p["title"]))
+        };
+        (n("x"), n("y"), n("w"), n("h"))
+    };
+    for (i, a) in panels.iter().enumerate() {
+        let (ax, ay, aw, ah) = rect(a);
+        assert!(
+            ax >= 0 && aw > 0 && ax + aw <= 24,
+            "{}: gridPos",
+            a["title"]
+        );
+        for b in &panels[i + 1..] {
+            let (bx, by, bw, bh) = rect(b);
+            let apart = ax + aw <= bx || bx + bw <= ax || ay + ah <= by || by + bh <= ay;
+            assert!(apart, "panels {} and {} overlap", a["title"], b["title"]);
+        }
+    }
     let mut ids = BTreeSet::new();
     for p in panels.iter().filter(|p| p["type"] != "row") {
         assert!(ids.insert(p["id"].as_i64().unwrap()), "duplicate panel id");
@@ -498,6 +572,10 @@ fn kubernetes_grafana_and_provisioning_files_parse_with_required_fields() {
         "Rejected reports by reason",
         "Rule drill-down: $rule",
         "Failed checks by severity and agency",
+        "KEV-vulnerable hosts per agency",
+        "Overdue findings by band",
+        "Top KEV CVEs by hosts",
+        "Feed age (days)",
     ] {
         assert!(panels.iter().any(|p| p["title"] == want), "panel {want}");
     }
@@ -834,6 +912,97 @@ fn dashboard_queries(dash: &Value) -> Vec<(String, String, String)> {
     out
 }
 
+/// Days before today that collector A's KEV catalog was released (stale against the
+/// 7-day setting); its OSV records were modified yesterday (fresh).
+const KEV_AGE_DAYS: i64 = 10;
+
+/// `YYYY-MM-DD` of the UTC day `days` before the day of `now`.
+fn ymd_days_before(now: i64, days: i64) -> String {
+    let d = time::OffsetDateTime::from_unix_timestamp(now - days * DAY)
+        .unwrap()
+        .date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// Unix seconds of midnight UTC of a `YYYY-MM-DD…` date.
+fn midnight(ymd: &str) -> i64 {
+    hardline_agent::vuln::parse_ymd(ymd)
+        .unwrap_or_else(|| panic!("date {ymd}"))
+        .midnight()
+        .assume_utc()
+        .unix_timestamp()
+}
+
+/// The repository's fixture feeds (real KEV catalog and Vulnrichment records, OSV records
+/// from real Debian changelogs) dated relative to `now`, so that which feed is stale does
+/// not depend on the day the test runs: the KEV catalog released KEV_AGE_DAYS ago, the OSV
+/// records modified yesterday; the Vulnrichment records keep their 2024 dates (stale).
+fn dated_feeds(env: &Env, now: i64) -> PathBuf {
+    let feeds = crate::vulns::good_feeds(env);
+    let kev = feeds.join("kev/known_exploited_vulnerabilities.json");
+    let mut cat: Value = serde_json::from_slice(&std::fs::read(&kev).unwrap()).unwrap();
+    assert!(
+        cat["dateReleased"].is_string(),
+        "the catalog's release date"
+    );
+    cat["dateReleased"] = json!(format!(
+        "{}T17:04:19.9796Z",
+        ymd_days_before(now, KEV_AGE_DAYS)
+    ));
+    std::fs::write(&kev, serde_json::to_vec(&cat).unwrap()).unwrap();
+    let osv = files(&feeds.join("osv"), &["json"]);
+    assert!(!osv.is_empty());
+    for f in osv {
+        let mut rec: Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
+        assert!(rec["modified"].is_string(), "{}", f.display());
+        rec["modified"] = json!(format!("{}T00:00:00Z", ymd_days_before(now, 1)));
+        std::fs::write(&f, serde_json::to_vec(&rec).unwrap()).unwrap();
+    }
+    feeds
+}
+
+/// Wait until collector `c` has matched the inventories of `hosts` hosts with loaded
+/// feeds and stored when it first saw each finding (so that a clock started under a
+/// backdated HARDLINE_NOW survives the restart).
+async fn wait_assessed(c: &Collector, env: &Env, hosts: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (st, v) = c.get(Some(ALL_VIEWER), "/api/v1/feeds").await;
+        if st == 200
+            && v["loaded"] == true
+            && v["hosts_with_inventory"] == hosts
+            && count_rows(&env.db_path(), "SELECT COUNT(*) FROM vuln_open") == hosts as i64
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the collector did not assess {hosts} hosts within 60 s: {st} {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every open finding of collector `c`, through its read API (all pages).
+async fn all_findings(c: &Collector) -> (bool, Vec<Value>) {
+    let mut out = Vec::new();
+    for page in 1.. {
+        let (st, v) = c
+            .get(
+                Some(ALL_VIEWER),
+                &format!("/api/v1/vulnerabilities?per_page=1000&page={page}"),
+            )
+            .await;
+        assert_eq!(st, 200, "{v}");
+        let items = v["vulnerabilities"].as_array().unwrap();
+        out.extend(items.iter().cloned());
+        if items.is_empty() || out.len() as u64 >= v["total"].as_u64().unwrap() {
+            return (v["feeds_loaded"] == true, out);
+        }
+    }
+    unreachable!()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_evaluates_every_dashboard_rule_and_alert_expression_on_real_collectors() {
     if !tool_available("prometheus") || !tool_available("promtool") {
@@ -848,6 +1017,15 @@ async fn prometheus_evaluates_every_dashboard_rule_and_alert_expression_on_real_
     let rhel = scan("rhel");
     let hardened = scan("hardened");
     assert!(blocking(&weak) && blocking(&rhel));
+    // The package inventory of the Debian 12 vulnerability host (glibc, nghttp2, git,
+    // kernel with KEV-listed CVEs).
+    let deb_inventory = hardline_agent::scan::scan(
+        &hardline_agent::policy::Policy::builtin().unwrap(),
+        &hardline_agent::host::Host::new(crate::vulns::deb_host()),
+        &[],
+    )
+    .inventory;
+    assert!(deb_inventory.as_ref().is_some_and(|i| i.packages.is_some()));
     let fixed = if blocking(&hardened) {
         // Not root: the owners of the hardened fixture could not be applied. A remediated
         // host is then the hardened report with only its passing results.
@@ -865,6 +1043,12 @@ async fn prometheus_evaluates_every_dashboard_rule_and_alert_expression_on_real_
     //   DOE 8 hosts, noncompliant 8,7,6,5,4   → projection in ~4 days: on track
     //   DOJ 10 hosts, noncompliant 10,10,10,9,9 → projection in ~30 days: at risk
     //   DHS 2 noncompliant hosts, flat (no projection), and dhs-2 silent for 4 days: stale
+    // Known vulnerabilities: A has the fixture feeds from day 0 (KEV catalog 10 days old:
+    // stale; OSV fresh; Vulnrichment from 2024: stale), so the clocks of the DOJ (RHEL)
+    // hosts' KEV findings started 4 days ago: the 3-day band (sudo, CVE-2021-3156) is past
+    // due and open > 48 h, the 14-day one (kernel) is not. Today doe-0 reports the Debian
+    // vulnerability host's packages (KEV findings whose clocks start today) and doe-1 only
+    // the digest of a list the collector lacks (unassessed). B has no feeds at all.
     let env_a = Env::new(Setup::default());
     write_config(
         &env_a,
@@ -872,6 +1056,9 @@ async fn prometheus_evaluates_every_dashboard_rule_and_alert_expression_on_real_
         today0 - 10 * DAY,
         &["DOE", "DOJ", "DHS"],
     );
+    let feeds_a = dated_feeds(&env_a, now0);
+    let o = crate::vulns::import(&env_a, &[&feeds_a]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mut latest: BTreeMap<(String, String), Report> = BTreeMap::new();
     let mut collector_a = None;
     for d in 0..5i64 {
@@ -899,12 +1086,21 @@ async fn prometheus_evaluates_every_dashboard_rule_and_alert_expression_on_real_
             pushes.push(("DHS", "dhs-2".into(), &fixed));
         }
         for (agency, host, base) in pushes {
-            let r = as_host(base, &host, at - 60);
+            let mut r = as_host(base, &host, at - 60);
+            if d == 4 && host == "doe-0" {
+                r.inventory = deb_inventory.clone();
+            }
+            if d == 4 && host == "doe-1" {
+                let inv = r.inventory.as_mut().unwrap();
+                inv.packages = None;
+                inv.digest = format!("sha256:{}", "ab".repeat(32));
+            }
             let (code, body) = c.push_report(&agent_token(agency), &r).await;
             assert_eq!(code, 201, "{agency} {host}: {body}");
             latest.insert((agency.to_string(), host), r);
         }
         if d < 4 {
+            wait_assessed(&c, &env_a, 21).await;
             let mut c = c;
             c.terminate(); // writes the day's burn-down point
         } else {
@@ -1012,6 +1208,14 @@ async fn prometheus_evaluates_every_dashboard_rule_and_alert_expression_on_real_
         !r.is_empty()
     })
     .await;
+    // Collector A has matched today's inventories (doe-0's KEV findings, doe-1 waiting
+    // for its package list) and Prometheus has scraped that.
+    for expr in [
+        r#"hardline:agency:kev_vulnerable_hosts:sum{agency="DOE"} == 1"#,
+        r#"hardline:agency:vulnerability_unassessed_hosts:sum{agency="DOE"} == 1"#,
+    ] {
+        prom.poll(&http, expr, |r| r.len() == 1).await;
+    }
 
     // Every rule loaded and evaluating without error.
     let rules: Value = http
@@ -1029,7 +1233,10 @@ async fn prometheus_evaluates_every_dashboard_rule_and_alert_expression_on_real_
             assert_eq!(r["health"], "ok", "{r}");
         }
     }
-    assert_eq!(n_rules, 18, "10 recording + 8 alerting rules");
+    assert_eq!(
+        n_rules, 32,
+        "18 recording rules + the feed-age setting + 13 alerting rules"
+    );
 
     // The collectors' own numbers.
     let (_, sum_a) = collector_a.get(Some(ALL_VIEWER), "/api/v1/summary").await;
@@ -1326,6 +1533,274 @@ async fn prometheus_evaluates_every_dashboard_rule_and_alert_expression_on_real_
         .await
         .is_empty());
 
+    // ---- Known exploited vulnerabilities: recording rules and alert expressions against
+    // the collectors' own findings (GET /api/v1/vulnerabilities, /api/v1/feeds).
+    let (loaded_a, fa) = all_findings(&collector_a).await;
+    let (loaded_b, fb) = all_findings(&collector_b).await;
+    assert!(loaded_a && !loaded_b && fb.is_empty());
+    type Key2 = (String, String);
+    let mut kev_hosts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut cve_hosts: BTreeMap<Key2, BTreeSet<String>> = BTreeMap::new();
+    let mut cve_overdue: BTreeMap<Key2, BTreeSet<String>> = BTreeMap::new();
+    let mut overdue_band: BTreeMap<Key2, f64> = BTreeMap::new();
+    let mut kev_band: BTreeMap<Key2, f64> = BTreeMap::new();
+    let mut oldest: BTreeMap<Key2, i64> = BTreeMap::new();
+    for f in &fa {
+        let agency = f["agency"].as_str().unwrap().to_string();
+        let host = f["host_id"].as_str().unwrap().to_string();
+        let cve = f["cve"].as_str().unwrap().to_string();
+        let clock = &f["bod_26_04"];
+        let band = clock["band"].as_str().unwrap().to_string();
+        let overdue = clock["overdue"].as_bool().unwrap();
+        let start = midnight(clock["clock_start"].as_str().unwrap());
+        let o = oldest
+            .entry((agency.clone(), band.clone()))
+            .or_insert(start);
+        *o = (*o).min(start);
+        *overdue_band
+            .entry((agency.clone(), band.clone()))
+            .or_default() += overdue as i32 as f64;
+        if !f["kev"].is_null() {
+            kev_hosts
+                .entry(agency.clone())
+                .or_default()
+                .insert(host.clone());
+            *kev_band.entry((agency.clone(), band)).or_default() += 1.0;
+            let k = (agency, cve);
+            cve_hosts.entry(k.clone()).or_default().insert(host.clone());
+            let od = cve_overdue.entry(k).or_default();
+            if overdue {
+                od.insert(host);
+            }
+        }
+    }
+    // What the data was built for: DOJ's 9 RHEL hosts and DOE's doe-0 carry KEV CVEs;
+    // sudo's (3-day band, clock 4 days old) is past due on DOJ's, none of DOE's is.
+    assert_eq!(
+        kev_hosts
+            .iter()
+            .map(|(a, h)| (a.as_str(), h.len()))
+            .collect::<Vec<_>>(),
+        [("DOE", 1), ("DOJ", 9)]
+    );
+    let overdue_kev: BTreeMap<Key2, f64> = cve_overdue
+        .iter()
+        .filter(|(_, h)| !h.is_empty())
+        .map(|(k, h)| (k.clone(), h.len() as f64))
+        .collect();
+    assert_eq!(
+        overdue_kev.keys().cloned().collect::<Vec<_>>(),
+        [("DOJ".to_string(), "CVE-2021-3156".to_string())],
+        "{cve_overdue:?}"
+    );
+    assert!(cve_hosts.keys().any(|(a, _)| a == "DOE"));
+    let feed_agencies = ["DHS", "DOE", "DOJ"];
+    let got = by(
+        &prom
+            .query(&http, "hardline:agency:kev_vulnerable_hosts:sum")
+            .await,
+        "agency",
+    );
+    assert_eq!(
+        got.keys().map(String::as_str).collect::<Vec<_>>(),
+        feed_agencies,
+        "B has no feeds: its agencies have no KEV figures (unknown, not zero)"
+    );
+    for (a, v) in &got {
+        assert_eq!(*v, kev_hosts.get(a).map_or(0, |h| h.len()) as f64, "{a}");
+    }
+    let pair = |s: &Value, k: &str| {
+        let l = labels(s);
+        (l["agency"].clone(), l[k].clone())
+    };
+    let got = prom.query(&http, "hardline:agency_cve:kev_hosts:sum").await;
+    assert_eq!(got.len(), cve_hosts.len(), "{got:?}");
+    for smp in &got {
+        assert_eq!(value(smp), cve_hosts[&pair(smp, "cve")].len() as f64);
+    }
+    let got = prom
+        .query(&http, "hardline:agency_cve:kev_overdue_hosts:sum")
+        .await;
+    assert_eq!(got.len(), cve_hosts.len(), "one series per KEV CVE present");
+    for smp in &got {
+        assert_eq!(value(smp), cve_overdue[&pair(smp, "cve")].len() as f64);
+    }
+    for (rule, want) in [
+        ("hardline:agency_band:overdue_findings:sum", &overdue_band),
+        ("hardline:agency_band:kev_findings:sum", &kev_band),
+    ] {
+        let got = prom.query(&http, rule).await;
+        assert_eq!(got.len(), 3 * 4, "{rule}: A's 3 agencies × 4 bands");
+        for smp in &got {
+            let k = pair(smp, "band");
+            assert!(feed_agencies.contains(&k.0.as_str()), "{rule}: {k:?}");
+            assert_eq!(
+                value(smp),
+                want.get(&k).copied().unwrap_or(0.0),
+                "{rule} {k:?}"
+            );
+        }
+    }
+    let got = by(
+        &prom
+            .query(&http, "hardline:agency:overdue_findings:sum")
+            .await,
+        "agency",
+    );
+    for a in feed_agencies {
+        let want: f64 = overdue_band
+            .iter()
+            .filter(|(k, _)| k.0 == a)
+            .map(|(_, v)| v)
+            .sum();
+        assert_eq!(got[a], want, "{a}");
+    }
+    assert_eq!(
+        by(
+            &prom
+                .query(&http, "hardline:agency:vulnerability_unassessed_hosts:sum")
+                .await,
+            "agency"
+        ),
+        [
+            ("DHS", 0.0),
+            ("DOE", 1.0),
+            ("DOJ", 0.0),
+            ("DOT", 2.0),
+            ("TREAS", 3.0)
+        ]
+        .into_iter()
+        .map(|(a, v)| (a.to_string(), v))
+        .collect(),
+        "doe-1's list is missing; B assesses nothing"
+    );
+    // Feed ages against the collector's own feed dates.
+    let (_, feeds_api) = collector_a.get(Some(ALL_VIEWER), "/api/v1/feeds").await;
+    let mut updated: BTreeMap<String, i64> = BTreeMap::new();
+    for f in feeds_api["feeds"].as_array().unwrap() {
+        if let Some(u) = f["updated"].as_str() {
+            updated.insert(f["feed"].as_str().unwrap().to_string(), midnight(u));
+        }
+    }
+    assert_eq!(
+        updated.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["kev", "osv", "vulnrichment"],
+        "{feeds_api}"
+    );
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let age = by(
+        &prom.query(&http, "hardline:feed:age_days:max").await,
+        "feed",
+    );
+    assert_eq!(age.len(), 3);
+    for (feed, t) in &updated {
+        let want = (now - t) as f64 / DAY as f64;
+        assert!(
+            (age[feed] - want).abs() < 0.01,
+            "{feed}: {} vs {want}",
+            age[feed]
+        );
+    }
+    assert!(age["kev"] >= KEV_AGE_DAYS as f64 && age["kev"] < KEV_AGE_DAYS as f64 + 1.0);
+    assert!(age["osv"] >= 1.0 && age["osv"] < 2.0, "{age:?}");
+    let setting = prom
+        .query(&http, "hardline:feeds:max_age_days:setting")
+        .await;
+    assert_eq!(setting.len(), 1);
+    let max_age = value(&setting[0]);
+    assert_eq!(max_age, 7.0);
+
+    let fired = prom.query(&http, &expr_of("HardlineKevOverdue")).await;
+    assert_eq!(
+        set(&fired, &["agency", "cve"]),
+        overdue_kev
+            .keys()
+            .map(|(a, c)| vec![a.clone(), c.clone()])
+            .collect(),
+        "DOJ's sudo only: the kernel's 14 days and DOE's clocks (started today) run"
+    );
+    for f in &fired {
+        assert_eq!(value(f), overdue_kev[&pair(f, "cve")]);
+    }
+    let fired = prom
+        .query(&http, &expr_of("HardlineThreeDayFindingOpen48h"))
+        .await;
+    let open48: BTreeSet<Vec<String>> = oldest
+        .iter()
+        .filter(|((_, b), t)| b == "3d" && now - **t > 48 * 3600)
+        .map(|((a, _), _)| vec![a.clone()])
+        .collect();
+    assert_eq!(set(&fired, &["agency"]), open48);
+    assert_eq!(open48, s(&[&["DOJ"]]));
+    assert!(
+        oldest.contains_key(&("DOE".to_string(), "3d".to_string())),
+        "DOE has 3-day findings too, open since today: no alert"
+    );
+    let doj_open = (now - oldest[&("DOJ".to_string(), "3d".to_string())]) as f64;
+    assert!(
+        (value(&fired[0]) - doj_open).abs() < 60.0,
+        "{fired:?} vs {doj_open}"
+    );
+    let fired = prom.query(&http, &expr_of("HardlineFeedStale")).await;
+    let stale: BTreeSet<Vec<String>> = updated
+        .iter()
+        .filter(|(_, t)| (now - **t) as f64 / DAY as f64 > max_age)
+        .map(|(f, _)| vec![a_target.clone(), f.clone()])
+        .collect();
+    assert_eq!(set(&fired, &["instance", "feed"]), stale);
+    assert_eq!(
+        stale,
+        s(&[&[&a_target, "kev"], &[&a_target, "vulnrichment"]]),
+        "OSV is a day old"
+    );
+    let fired = prom.query(&http, &expr_of("HardlineFeedMissing")).await;
+    assert_eq!(
+        set(&fired, &["instance", "feed"]),
+        s(&[
+            &[&b_target, "kev"],
+            &[&b_target, "osv"],
+            &[&b_target, "vulnrichment"]
+        ]),
+        "B has no feeds, A all three"
+    );
+    for f in &fired {
+        assert_eq!(value(f), 5.0, "B's 5 hosts are unassessed");
+    }
+    let fired = prom.query(&http, &expr_of("HardlineHostsUnassessed")).await;
+    assert_eq!(
+        set(&fired, &["agency", "instance"]),
+        s(&[&["DOE", &a_target]]),
+        "doe-1; not B's hosts (HardlineFeedMissing says why)"
+    );
+    assert_eq!(value(&fired[0]), 1.0);
+    // The rule without `for` is firing in Prometheus itself, annotations rendered.
+    let deadline_at = Instant::now() + Duration::from_secs(90);
+    loop {
+        let v: Value = http
+            .get(format!("{}/api/v1/alerts", prom.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let firing = v["data"]["alerts"].as_array().unwrap().iter().find(|a| {
+            a["labels"]["alertname"] == "HardlineThreeDayFindingOpen48h" && a["state"] == "firing"
+        });
+        if let Some(a) = firing {
+            assert_eq!(a["labels"]["agency"], "DOJ");
+            assert_eq!(a["labels"]["severity"], "warning");
+            let summary = a["annotations"]["summary"].as_str().unwrap();
+            assert!(
+                summary.starts_with("DOJ: a 3-day-band finding has been open for 4d "),
+                "{summary}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline_at, "no firing alert: {v}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
     // ---- Every dashboard expression, with All agencies and with one agency.
     let dash: Value = serde_json::from_str(
         &std::fs::read_to_string(deploy_dir().join("grafana/hardline.json")).unwrap(),
@@ -1390,6 +1865,47 @@ async fn prometheus_evaluates_every_dashboard_rule_and_alert_expression_on_real_
             }
         }
     }
+    // The KEV row's numbers are the ones checked above, not just some data.
+    let panel_expr = |title: &str, r: usize| {
+        dash["panels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["title"] == title)
+            .unwrap_or_else(|| panic!("panel {title}"))["targets"][r]["expr"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let q = grafana_subst(&panel_expr("Stale or missing feeds", 0), ".*", "");
+    let got = prom.query(&http, &q).await;
+    assert_eq!(
+        value(&got[0]),
+        (stale.len() + 3) as f64,
+        "A's stale, B's missing"
+    );
+    let q = grafana_subst(&panel_expr("Top KEV CVEs by hosts", 0), ".*", "");
+    let mut want: BTreeMap<String, f64> = BTreeMap::new();
+    for ((_, cve), h) in &cve_hosts {
+        *want.entry(cve.clone()).or_default() += h.len() as f64;
+    }
+    assert_eq!(
+        by(&prom.query(&http, &q).await, "cve"),
+        want,
+        "fewer than 10 CVEs"
+    );
+    let q = grafana_subst(&panel_expr("Top KEV CVEs by hosts", 1), ".*", "");
+    let got = by(&prom.query(&http, &q).await, "cve");
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        got["CVE-2021-3156"],
+        overdue_kev[&("DOJ".into(), "CVE-2021-3156".into())]
+    );
+    let q = grafana_subst(&panel_expr("KEV-vulnerable hosts per agency", 0), "DOE", "");
+    assert_eq!(by(&prom.query(&http, &q).await, "agency")["DOE"], 1.0);
 
     // ---- Federation: a government-wide Prometheus federating the agency one.
     let fed_dir = deploy_dir().join("federation");
@@ -1482,6 +1998,77 @@ async fn prometheus_evaluates_every_dashboard_rule_and_alert_expression_on_real_
             .len(),
         5
     );
+    // match[] brings every collector family the global rules read.
+    let grules = yaml(&fed_dir.join("global-rules.yml"));
+    let mut families = BTreeSet::new();
+    for r in rule_entries(&grules) {
+        let e = r["expr"].as_str().unwrap();
+        for (i, _) in e.match_indices("hardline_") {
+            let name: String = e[i..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            families.insert(name);
+        }
+    }
+    assert!(
+        families.contains("hardline_hosts") && families.contains("hardline_kev_vulnerable_hosts"),
+        "{families:?}"
+    );
+    for f in &families {
+        let q = format!("count({{__name__=\"{f}\"}})");
+        global.poll(&http, &q, |r| !r.is_empty()).await;
+    }
+    // The known-vulnerability roll-ups, from the federated collector families (another
+    // rule group: each is polled until it has been evaluated).
+    let gpoll = |expr: &'static str| global.poll(&http, expr, |r| !r.is_empty());
+    let got = gpoll("hardline:government:kev_vulnerable_hosts:sum").await;
+    assert_eq!(
+        value(&got[0]),
+        kev_hosts.values().map(|h| h.len()).sum::<usize>() as f64
+    );
+    for (rule, per) in [
+        ("hardline:government_cve:kev_hosts:sum", &cve_hosts),
+        (
+            "hardline:government_cve:kev_overdue_hosts:sum",
+            &cve_overdue,
+        ),
+    ] {
+        let mut want: BTreeMap<String, f64> = BTreeMap::new();
+        for ((_, cve), h) in per {
+            *want.entry(cve.clone()).or_default() += h.len() as f64;
+        }
+        assert_eq!(by(&gpoll(rule).await, "cve"), want, "{rule}");
+    }
+    let got = gpoll("hardline:government:agencies_kev_overdue:count").await;
+    assert_eq!(value(&got[0]), 1.0, "DOJ");
+    let mut want: BTreeMap<String, f64> = BTreeMap::new();
+    for ((_, band), v) in &overdue_band {
+        *want.entry(band.clone()).or_default() += v;
+    }
+    let got = by(
+        &gpoll("hardline:government_band:overdue_findings:sum").await,
+        "band",
+    );
+    assert_eq!(got.len(), 4);
+    for (band, v) in &got {
+        assert_eq!(*v, want.get(band).copied().unwrap_or(0.0), "{band}");
+    }
+    let got = gpoll("hardline:government:vulnerability_unassessed_hosts:sum").await;
+    assert_eq!(value(&got[0]), 6.0);
+    let got = gpoll("hardline:government:collectors_without_feeds:count").await;
+    assert_eq!(value(&got[0]), 1.0, "collector B");
+    let got = by(
+        &gpoll("hardline:government_feed:age_days:max").await,
+        "feed",
+    );
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        age.keys().collect::<Vec<_>>()
+    );
+    for (feed, v) in &got {
+        assert!((v - age[feed]).abs() < 0.01, "{feed}: {v} vs {}", age[feed]);
+    }
     drop(global);
 
     // ---- Collector B goes away: HardlineCollectorDown's expression names it.
