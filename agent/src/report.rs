@@ -442,7 +442,7 @@ pub struct Ssvc {
 }
 
 /// The BOD 26-04 remediation clock of a finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BodClock {
     /// `3d`, `14d`, `60d` or `next_upgrade`.
     pub band: String,
@@ -462,7 +462,7 @@ pub struct BodClock {
 }
 
 /// One known vulnerability open on the host: one (package, CVE) pair.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Vulnerability {
     /// CVE id.
     pub cve: String,

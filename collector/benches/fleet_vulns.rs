@@ -149,7 +149,11 @@ fn host_inventory(
     let mut packages: Vec<InventoryPackage> = list.iter().map(|&(j, v)| package(j, v)).collect();
     packages.push(kernel_package(img.kernel));
     packages.sort_by(|a, b| (&a.name, &a.version, &a.arch).cmp(&(&b.name, &b.version, &b.arch)));
-    let kernel = KernelInventory {
+    (packages, kernel_of(img))
+}
+
+fn kernel_of(img: &Image) -> KernelInventory {
+    KernelInventory {
         running_release: Some(format!("6.1.0-{}-amd64", img.kernel)),
         running_version: Some(format!("6.1.{}-1", 100 + img.kernel)),
         installed: vec![format!(
@@ -157,26 +161,49 @@ fn host_inventory(
             img.kernel,
             100 + img.kernel
         )],
-    };
-    (packages, kernel)
+    }
+}
+
+/// What the generator knows of the fleet.
+struct Fleet {
+    imgs: Vec<Image>,
+    drift: u64,
+    /// Each host's digest (an unchanged-inventory report carries only it).
+    digests: Vec<String>,
+    /// Packages per host.
+    count: u32,
 }
 
 /// The report of host `h`: today's report, plus its inventory (`full`: with the list).
-fn report(tpl: &Report, h: u64, imgs: &[Image], drift: u64, inv: Option<bool>) -> Vec<u8> {
+fn report(tpl: &Report, h: u64, fleet: &Fleet, inv: Option<bool>) -> Vec<u8> {
     let mut r = tpl.clone();
     r.report_id = uuid::Uuid::new_v4();
     r.host.id = format!("bench-{h:07}");
     r.host.hostname = format!("bench-{h:07}.bench.example.gov");
-    if let Some(full) = inv {
-        let (packages, kernel) = host_inventory(h, imgs, drift);
-        r.inventory = Some(Inventory {
-            format: "dpkg".into(),
-            ecosystem: "Debian:12".into(),
-            digest: hardline_agent::inventory::digest(&packages),
-            count: packages.len() as u32,
-            packages: full.then_some(packages),
-            kernel,
-        });
+    let img = &fleet.imgs[(h % fleet.imgs.len() as u64) as usize];
+    match inv {
+        Some(true) => {
+            let (packages, kernel) = host_inventory(h, &fleet.imgs, fleet.drift);
+            r.inventory = Some(Inventory {
+                format: "dpkg".into(),
+                ecosystem: "Debian:12".into(),
+                digest: fleet.digests[h as usize].clone(),
+                count: packages.len() as u32,
+                packages: Some(packages),
+                kernel,
+            });
+        }
+        Some(false) => {
+            r.inventory = Some(Inventory {
+                format: "dpkg".into(),
+                ecosystem: "Debian:12".into(),
+                digest: fleet.digests[h as usize].clone(),
+                count: fleet.count,
+                packages: None,
+                kernel: kernel_of(img),
+            });
+        }
+        None => {}
     }
     serde_json::to_vec(&r).unwrap()
 }
@@ -229,11 +256,20 @@ fn feeds(dir: &Path, records: usize, rng: &mut Rng) -> PathBuf {
         };
         let affected: Vec<serde_json::Value> = (0..[1, 1, 1, 2, 3][rng.below(5) as usize])
             .map(|_| {
-                let j = rng.below(UNIVERSE as u64) as usize;
+                // Over 8,000 source names, 3,000 of them the fleet's; like Debian's
+                // tracker, most records were fixed long ago (below every installed
+                // version), some are fixed in a version the fleet only partly has, a few
+                // have no fix yet: about 1,000 open findings per host.
+                let j = rng.below(16_000) as usize;
                 let mut events = vec![serde_json::json!({"introduced": "0"})];
-                if rng.below(10) != 0 {
-                    // Fixed at one of the versions the fleet has, or one above them all.
-                    events.push(serde_json::json!({"fixed": version(j, 1 + rng.below(5))}));
+                match rng.below(100) {
+                    0..90 => {
+                        events.push(serde_json::json!({"fixed": format!("0.{}-1", rng.below(50))}))
+                    }
+                    90..96 => {
+                        events.push(serde_json::json!({"fixed": version(j, 1 + rng.below(4))}))
+                    }
+                    _ => {}
                 }
                 serde_json::json!({
                     "package": {"ecosystem": "Debian:12", "name": format!("src{:05}", j / 2),
@@ -272,8 +308,7 @@ async fn push_all(
     url: &str,
     token: &str,
     tpl: Arc<Report>,
-    imgs: Arc<Vec<Image>>,
-    drift: u64,
+    fleet: Arc<Fleet>,
     hosts: u64,
     inv: Option<bool>,
     conc: u64,
@@ -285,14 +320,14 @@ async fn push_all(
     let mut tasks = Vec::new();
     for _ in 0..conc {
         let (client, url, token) = (client.clone(), url.to_string(), token.to_string());
-        let (tpl, imgs, next, load) = (tpl.clone(), imgs.clone(), next.clone(), load.clone());
+        let (tpl, fleet, next, load) = (tpl.clone(), fleet.clone(), next.clone(), load.clone());
         tasks.push(tokio::spawn(async move {
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 if (!cycle && n >= hosts) || load.stop.load(Ordering::Relaxed) {
                     return;
                 }
-                let b = report(&tpl, n % hosts, &imgs, drift, inv);
+                let b = report(&tpl, n % hosts, &fleet, inv);
                 let r = client
                     .post(&url)
                     .bearer_auth(&token)
@@ -449,21 +484,28 @@ async fn main() {
 
     let t = Instant::now();
     let mut rng = Rng(26_04);
-    let imgs = Arc::new(images(n_images, size, &mut rng));
+    let imgs = images(n_images, size, &mut rng);
     let feeds_dir = feeds(dir.path(), records, &mut rng);
-    let distinct: std::collections::HashSet<String> = (0..hosts)
+    let digests: Vec<String> = (0..hosts)
         .map(|h| hardline_agent::inventory::digest(&host_inventory(h, &imgs, drift).0))
         .collect();
+    let distinct: std::collections::HashSet<&String> = digests.iter().collect();
     println!(
         "fleet: {hosts} hosts, {size} packages each, {n_images} images, {drift}% drifted: {} distinct inventories; {records} OSV records (generated in {:.1} s)",
         distinct.len(),
         t.elapsed().as_secs_f64()
     );
     drop(distinct);
+    let fleet = Arc::new(Fleet {
+        count: host_inventory(0, &imgs, drift).0.len() as u32,
+        imgs,
+        drift,
+        digests,
+    });
 
     let tpl: Report = serde_json::from_slice(&body(&template(), 0)).unwrap();
     let tpl = Arc::new(tpl);
-    let sizes = [None, Some(true), Some(false)].map(|i| report(&tpl, 1, &imgs, drift, i).len());
+    let sizes = [None, Some(true), Some(false)].map(|i| report(&tpl, 1, &fleet, i).len());
     println!(
         "report size: {} bytes today, {} with the package list, {} with the digest only",
         sizes[0], sizes[1], sizes[2]
@@ -485,8 +527,7 @@ async fn main() {
             &url,
             token,
             tpl.clone(),
-            imgs.clone(),
-            drift,
+            fleet.clone(),
             hosts,
             inv,
             conc,
@@ -537,11 +578,11 @@ async fn main() {
     let imported = import(&config, &[&feeds_dir]);
     let load = new_load();
     let bg = {
-        let (client, url, tpl, imgs, load) = (
+        let (client, url, tpl, fleet, load) = (
             client.clone(),
             url.clone(),
             tpl.clone(),
-            imgs.clone(),
+            fleet.clone(),
             load.clone(),
         );
         tokio::spawn(async move {
@@ -550,8 +591,7 @@ async fn main() {
                 &url,
                 token,
                 tpl,
-                imgs,
-                drift,
+                fleet,
                 hosts,
                 Some(false),
                 conc,
@@ -579,17 +619,45 @@ async fn main() {
     );
 
     // 5. Reads with the findings loaded.
-    for (what, path) in [
-        ("/metrics", "/metrics"),
+    let kev_cve = {
+        let (_, t) = get(
+            &client,
+            &format!(
+                "{}/api/v1/vulnerabilities?kev=true&host=bench-0000001&per_page=1",
+                p.read
+            ),
+        )
+        .await;
+        let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+        v["vulnerabilities"][0]["cve"]
+            .as_str()
+            .unwrap_or("CVE-0")
+            .to_string()
+    };
+    let one_cve = format!("/api/v1/vulnerabilities?kev=true&cve={kev_cve}&per_page=100");
+    for (what, path, n) in [
+        ("/metrics", "/metrics", 20),
         (
-            "KEV findings, first page",
-            "/api/v1/vulnerabilities?kev=true&per_page=100",
+            "one host's findings",
+            "/api/v1/vulnerabilities?host=bench-0000001&per_page=100",
+            5,
         ),
-        ("status page", "/"),
+        ("one KEV CVE's hosts, first page", one_cve.as_str(), 5),
+        ("status page", "/", 5),
     ] {
-        let (ms, bytes) = median_ms(&client, &format!("{}{path}", p.read), 20).await;
+        let (ms, bytes) = median_ms(&client, &format!("{}{path}", p.read), n).await;
         println!("5. {what}: median {ms:.1} ms ({bytes} bytes)");
     }
+    let t = Instant::now();
+    let (st, _) = get(
+        &client,
+        &format!("{}/api/v1/vulnerabilities?kev=true", p.read),
+    )
+    .await;
+    println!(
+        "5. every KEV finding of the fleet, unfiltered: {st} in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 
     // 6. A newer KEV catalog alone.
     let kev_dir = dir.path().join("kev-newer");

@@ -259,11 +259,11 @@ impl Collector for HardlineCollector {
             }
         }
         {
-            let v = app.vulns();
+            let mut v = app.vulns();
             let names = app.config.agency_names();
             let per = v.by_agency(names.len());
             let loaded = v.feeds.is_some();
-            for (name, a) in names.iter().zip(&per) {
+            for (name, a) in names.iter().zip(per.iter()) {
                 let name = *name;
                 out[17].push(metric(&[("agency", name)], a.unassessed as f64, false));
                 if !loaded {

@@ -16,7 +16,8 @@
 //! - `rules`: interned rule ids. `agencies`: accepted-report counters.
 //! - `daily`: the burn-down, one row per agency and UTC day (last counts of that day).
 //! - `inventories`: package lists by digest (LZ4 JSON), shared by every host that has the
-//!   same list; `host_inventory`: per host its digest, ecosystem, kernels and exposure.
+//!   same list; `host_inventory`: per host its digest, ecosystem, kernels and exposure, and when they last
+//!   changed (a report with the same inventory writes nothing there).
 //! - `vuln_open`: per host its open findings and when each was first seen (see
 //!   [`crate::vulns`]); `vuln_fixed`: closed findings with their time to fix.
 
@@ -966,7 +967,13 @@ fn commit_batch(conn: &mut Connection, app: &dyn WriterContext, batch: Vec<Inges
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                          ON CONFLICT (host_id) DO UPDATE SET hostname = excluded.hostname, digest = excluded.digest,
                            ecosystem = excluded.ecosystem, format = excluded.format, kernel = excluded.kernel,
-                           exposure = excluded.exposure, updated_at = excluded.updated_at",
+                           exposure = excluded.exposure, updated_at = excluded.updated_at
+                         WHERE host_inventory.digest IS NOT excluded.digest
+                            OR host_inventory.hostname IS NOT excluded.hostname
+                            OR host_inventory.ecosystem IS NOT excluded.ecosystem
+                            OR host_inventory.format IS NOT excluded.format
+                            OR host_inventory.kernel IS NOT excluded.kernel
+                            OR host_inventory.exposure IS NOT excluded.exposure",
                     )?
                     .execute(params![
                         j.host_id,

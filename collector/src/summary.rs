@@ -770,7 +770,7 @@ impl KevSummary {
                 .filter_map(|&i| {
                     let f = m.findings.get(i)?;
                     let entry = f.v.kev.as_ref()?;
-                    let first = date_of(*h.first_seen.get(i)?);
+                    let first = date_of(h.first_seen.get(i)?);
                     let due =
                         vuln::due_date(f.decision[e].0, vuln::clock_start(Some(entry), first));
                     // The host's own summary says what the metrics say.

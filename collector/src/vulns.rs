@@ -33,6 +33,9 @@ use std::sync::{mpsc, Arc, MutexGuard};
 use std::time::{Duration, Instant};
 use time::{Date, OffsetDateTime};
 
+/// Hosts re-evaluated under one hold of the read model's lock (and stored in one write).
+const REMATCH_CHUNK: usize = 1000;
+
 /// How often the engine looks for a new feeds generation and a new day.
 pub const POLL: Duration = Duration::from_secs(30);
 
@@ -108,8 +111,9 @@ pub struct KeyFinding {
 /// The findings of one distinct inventory.
 #[derive(Debug, Clone, Default)]
 pub struct Matched {
-    /// Findings (KEV first, as the agent sorts them).
-    pub findings: Vec<KeyFinding>,
+    /// Findings, shared with every inventory that holds the same package (a finding is
+    /// matched once per distinct package, not once per inventory).
+    pub findings: Vec<Arc<KeyFinding>>,
     /// Why the inventory could not be matched (package list missing, no ecosystem, no
     /// feeds): the host is then unassessed, never clean.
     pub unassessed: Option<String>,
@@ -137,6 +141,77 @@ impl HostSummary {
     }
 }
 
+/// When each finding of a host was first seen open (Unix seconds), aligned with its
+/// [`Matched::findings`]: a table of the host's distinct times and, per finding, an index
+/// into it (a host's findings share a few times: its first assessment, each feed update),
+/// so a host costs two bytes per finding, not eight.
+#[derive(Debug, Clone)]
+pub enum FirstSeen {
+    /// Distinct times, and each finding's index into them.
+    Table {
+        /// Sorted distinct times.
+        times: Box<[i64]>,
+        /// Per finding.
+        idx: Box<[u16]>,
+    },
+    /// More distinct times than an index holds: each finding's own.
+    Each(Box<[i64]>),
+}
+
+impl Default for FirstSeen {
+    fn default() -> Self {
+        FirstSeen::Each(Box::default())
+    }
+}
+
+impl FirstSeen {
+    /// From one time per finding.
+    pub fn new(list: &[i64]) -> FirstSeen {
+        let mut times = list.to_vec();
+        times.sort_unstable();
+        times.dedup();
+        if times.len() > usize::from(u16::MAX) + 1 {
+            return FirstSeen::Each(list.into());
+        }
+        let idx = list
+            .iter()
+            .map(|t| times.binary_search(t).unwrap_or(0) as u16)
+            .collect();
+        FirstSeen::Table {
+            times: times.into(),
+            idx,
+        }
+    }
+
+    /// Finding `i`'s time.
+    pub fn get(&self, i: usize) -> Option<i64> {
+        match self {
+            FirstSeen::Table { times, idx } => {
+                idx.get(i).and_then(|&k| times.get(usize::from(k)).copied())
+            }
+            FirstSeen::Each(v) => v.get(i).copied(),
+        }
+    }
+
+    /// Every finding's time, in order.
+    pub fn iter(&self) -> impl Iterator<Item = i64> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// Findings.
+    pub fn len(&self) -> usize {
+        match self {
+            FirstSeen::Table { idx, .. } => idx.len(),
+            FirstSeen::Each(v) => v.len(),
+        }
+    }
+
+    /// No findings.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// One host's vulnerability state.
 #[derive(Debug, Clone)]
 pub struct HostVulns {
@@ -150,12 +225,12 @@ pub struct HostVulns {
     pub reported_exposure: Option<Exposure>,
     /// The collector's override of it, if an entry of the exposure file selects the host.
     pub exposure_override: Option<Override>,
-    /// When its inventory was last stored.
+    /// When its inventory (or kernels, exposure, hostname) last changed.
     pub updated_at: i64,
     /// The shared findings of its inventory.
     pub matched: Arc<Matched>,
-    /// When each finding of `matched` was first seen open (Unix seconds), aligned.
-    pub first_seen: Vec<i64>,
+    /// When each finding of `matched` was first seen open, aligned.
+    pub first_seen: FirstSeen,
     /// Counts for the metrics, as of [`Vulns::today`].
     pub summary: HostSummary,
     /// First-seen times read from the store, kept until feeds are loaded.
@@ -204,6 +279,9 @@ pub struct Vulns {
     pub today: Option<Date>,
     /// Whether the remediation table was verified against the directive's text.
     pub table_verified: bool,
+    /// [`Vulns::by_agency`] as of the last change (the engine clears it when it changes
+    /// the model, so a scrape walks the hosts only after a change).
+    agency_counts: Option<Arc<Vec<AgencyVulns>>>,
 }
 
 fn date_of(t: i64) -> Date {
@@ -218,9 +296,8 @@ fn midnight(d: Date) -> i64 {
 
 /// The clock of finding `f` first seen at `first_seen` on a host of `exposure`.
 pub fn clock(f: &KeyFinding, first_seen: i64, exposure: Exposure, today: Date) -> BodClock {
-    let (band, forensic, assumed) = &f.decision[exposure_index(exposure)];
-    let start = vuln::clock_start(f.v.kev.as_ref(), date_of(first_seen));
-    let due = vuln::due_date(*band, start);
+    let (_, forensic, assumed) = &f.decision[exposure_index(exposure)];
+    let (band, start, due, _) = clock_facts(f, first_seen, exposure, today);
     BodClock {
         band: band.as_str().to_string(),
         due: due.map(vuln::ymd),
@@ -232,14 +309,30 @@ pub fn clock(f: &KeyFinding, first_seen: i64, exposure: Exposure, today: Date) -
     }
 }
 
+/// The clock of finding `f` without its text: band, clock start, due date, overdue.
+pub fn clock_facts(
+    f: &KeyFinding,
+    first_seen: i64,
+    exposure: Exposure,
+    today: Date,
+) -> (Band, Date, Option<Date>, bool) {
+    let band = f.decision[exposure_index(exposure)].0;
+    let start = vuln::clock_start(f.v.kev.as_ref(), date_of(first_seen));
+    let due = vuln::due_date(band, start);
+    (band, start, due, due.is_some_and(|d| today > d))
+}
+
 /// Counts of one host for the metrics.
-pub fn summarize(m: &Matched, first_seen: &[i64], exposure: Exposure, today: Date) -> HostSummary {
+pub fn summarize(
+    m: &Matched,
+    first_seen: &FirstSeen,
+    exposure: Exposure,
+    today: Date,
+) -> HostSummary {
     let mut s = HostSummary::default();
-    for (f, t) in m.findings.iter().zip(first_seen) {
-        let (band, _, _) = &f.decision[exposure_index(exposure)];
-        let b = band_index(*band);
-        let start = vuln::clock_start(f.v.kev.as_ref(), date_of(*t));
-        let overdue = vuln::due_date(*band, start).is_some_and(|d| today > d);
+    for (f, t) in m.findings.iter().zip(first_seen.iter()) {
+        let (band, start, _, overdue) = clock_facts(f, t, exposure, today);
+        let b = band_index(band);
         let kev = f.v.kev.is_some();
         s.findings[usize::from(kev)][b] += 1;
         if overdue {
@@ -257,28 +350,8 @@ pub fn summarize(m: &Matched, first_seen: &[i64], exposure: Exposure, today: Dat
             }
         }
     }
+    s.kev_cves.shrink_to_fit();
     s
-}
-
-impl Vulns {
-    /// A host's findings as report entries (with its clock), and when each was first seen.
-    pub fn host_findings(&self, h: &HostVulns) -> Vec<(Vulnerability, i64)> {
-        let today = self
-            .today
-            .unwrap_or_else(|| OffsetDateTime::now_utc().date());
-        h.matched
-            .findings
-            .iter()
-            .zip(&h.first_seen)
-            .map(|(f, t)| {
-                let mut v = f.v.clone();
-                v.exposure = h.exposure().as_str().to_string();
-                v.bod_26_04 = clock(f, *t, h.exposure(), today);
-                v.fix_available = None;
-                (v, *t)
-            })
-            .collect()
-    }
 }
 
 /// Encode a host's open findings for `vuln_open`: `[[package, cve, first_seen], …]`.
@@ -287,8 +360,8 @@ fn encode_state(h: &HostVulns) -> Vec<u8> {
         .matched
         .findings
         .iter()
-        .zip(&h.first_seen)
-        .map(|(f, t)| (f.v.package.as_str(), f.v.cve.as_str(), *t))
+        .zip(h.first_seen.iter())
+        .map(|(f, t)| (f.v.package.as_str(), f.v.cve.as_str(), t))
         .collect();
     lz4_flex::compress_prepend_size(&serde_json::to_vec(&list).unwrap_or_default())
 }
@@ -300,14 +373,113 @@ fn decode_state(b: &[u8]) -> Result<HashMap<(String, String), i64>, String> {
     Ok(list.into_iter().map(|(p, c, t)| ((p, c), t)).collect())
 }
 
+/// One package group's findings and the feed versions its matching rejected.
+type Group = (Arc<[Arc<KeyFinding>]>, usize);
+
 /// The loaded feeds and what matching needs beside them.
 struct Loaded {
     set: Arc<FeedSet>,
     vulnrichment: Vulnrichment,
     table: &'static Table,
+    /// The findings of each distinct package group (the packages of one name: multi-arch
+    /// installs share their findings), by a 128-bit hash of ecosystem, format and the
+    /// packages: matched once for the whole fleet, shared by every inventory that holds it.
+    groups: HashMap<(u64, u64), Group>,
+    hashers: (std::hash::RandomState, std::hash::RandomState),
 }
 
-/// Match one distinct inventory (reading its package list from the store).
+/// A stored package, borrowed from the decompressed list (no allocation per field).
+#[derive(serde::Deserialize)]
+struct StoredPackage<'a> {
+    #[serde(borrow)]
+    name: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    version: std::borrow::Cow<'a, str>,
+    #[serde(default, borrow)]
+    arch: std::borrow::Cow<'a, str>,
+    #[serde(default, borrow)]
+    source: std::borrow::Cow<'a, str>,
+    #[serde(default, borrow)]
+    source_version: std::borrow::Cow<'a, str>,
+}
+
+impl StoredPackage<'_> {
+    fn owned(&self) -> InventoryPackage {
+        InventoryPackage {
+            name: self.name.to_string(),
+            version: self.version.to_string(),
+            arch: self.arch.to_string(),
+            source: self.source.to_string(),
+            source_version: self.source_version.to_string(),
+        }
+    }
+
+    /// Kernel packages are matched with the host's kernels (the running one decides), so
+    /// never from the shared groups. A superset of [`hardline_agent::inventory::is_kernel_image`].
+    fn kernel(&self) -> bool {
+        self.name.starts_with("linux-image-") || self.name.starts_with("kernel")
+    }
+}
+
+impl Loaded {
+    /// The agent's matcher and assessment on `inv` (one implementation): its findings, the
+    /// directive's decision for each exposure.
+    fn assess(&mut self, inv: &Inventory, today: Date) -> Result<(Vec<KeyFinding>, usize), String> {
+        let (matches, problems) = matcher::match_inventory(inv, &self.set.osv);
+        let vr = &mut self.vulnrichment;
+        let mut ssvc = |cve: &str| vr.ssvc(cve);
+        let mut ctx = vuln::Context {
+            kev: &self.set.kev,
+            ssvc: &mut ssvc,
+            exposure: Exposure::Internal,
+            today,
+            first_seen: &|_| None,
+            fix_available: &|_, _| None,
+        };
+        let list = vuln::assess(&matches, &mut ctx)?;
+        let table = self.table;
+        let findings = list
+            .into_iter()
+            .map(|v| {
+                let decide = |e: Exposure| {
+                    let (d, assumed) = table.decide(vuln::facts(e, v.kev.as_ref(), &v.ssvc));
+                    (d.band, d.forensic_triage, assumed)
+                };
+                KeyFinding {
+                    decision: [decide(Exposure::Internal), decide(Exposure::Public)],
+                    kev_added: v.kev.as_ref().and_then(|k| vuln::parse_ymd(&k.date_added)),
+                    v,
+                }
+            })
+            .collect();
+        Ok((findings, problems.len()))
+    }
+
+    fn group_hash(&self, key: &Key, group: &[&StoredPackage<'_>]) -> (u64, u64) {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let one = |s: &std::hash::RandomState| {
+            let mut h = s.build_hasher();
+            (&key.ecosystem, &key.format).hash(&mut h);
+            for p in group {
+                (
+                    &*p.name,
+                    &*p.version,
+                    &*p.arch,
+                    &*p.source,
+                    &*p.source_version,
+                )
+                    .hash(&mut h);
+            }
+            h.finish()
+        };
+        (one(&self.hashers.0), one(&self.hashers.1))
+    }
+}
+
+/// Match one distinct inventory (reading its package list from the store): each package
+/// group from the fleet-wide cache (matched on first sight), the kernel packages with the
+/// host's kernels. The same findings as the agent's matcher on the whole list: the matcher
+/// judges each package on its own except the kernels, which stay together here.
 fn match_key(conn: &Connection, feeds: &mut Loaded, key: &Key, today: Date) -> Matched {
     let unassessed = |why: String| Matched {
         unassessed: Some(why),
@@ -332,55 +504,67 @@ fn match_key(conn: &Connection, feeds: &mut Loaded, key: &Key, today: Date) -> M
         }
         Err(e) => return unassessed(format!("the stored package list could not be read: {e}")),
     };
-    let packages: Vec<InventoryPackage> = match lz4_flex::decompress_size_prepended(&blob)
-        .map_err(|e| e.to_string())
-        .and_then(|raw| serde_json::from_slice(&raw).map_err(|e| e.to_string()))
-    {
+    let raw = match lz4_flex::decompress_size_prepended(&blob) {
+        Ok(r) => r,
+        Err(e) => return unassessed(format!("the stored package list is damaged: {e}")),
+    };
+    let packages: Vec<StoredPackage<'_>> = match serde_json::from_slice(&raw) {
         Ok(p) => p,
         Err(e) => return unassessed(format!("the stored package list is damaged: {e}")),
     };
-    let inv = Inventory {
+    let inventory = |packages: Vec<InventoryPackage>, kernel: KernelInventory| Inventory {
         format: key.format.clone(),
         ecosystem: key.ecosystem.clone(),
         digest: key.digest.clone(),
         count,
         packages: Some(packages),
-        kernel: serde_json::from_str::<KernelInventory>(&key.kernel).unwrap_or_default(),
+        kernel,
     };
-    let (matches, problems) = matcher::match_inventory(&inv, &feeds.set.osv);
-    let vr = &mut feeds.vulnrichment;
-    let mut ssvc = |cve: &str| vr.ssvc(cve);
-    let mut ctx = vuln::Context {
-        kev: &feeds.set.kev,
-        ssvc: &mut ssvc,
-        exposure: Exposure::Internal,
-        today,
-        first_seen: &|_| None,
-        fix_available: &|_, _| None,
-    };
-    let list = match vuln::assess(&matches, &mut ctx) {
-        Ok(l) => l,
-        Err(e) => return unassessed(e),
-    };
-    let table = feeds.table;
-    let findings = list
-        .into_iter()
-        .map(|v| {
-            let decide = |e: Exposure| {
-                let (d, assumed) = table.decide(vuln::facts(e, v.kev.as_ref(), &v.ssvc));
-                (d.band, d.forensic_triage, assumed)
-            };
-            KeyFinding {
-                decision: [decide(Exposure::Internal), decide(Exposure::Public)],
-                kev_added: v.kev.as_ref().and_then(|k| vuln::parse_ymd(&k.date_added)),
-                v,
+    let mut order: Vec<&StoredPackage<'_>> = packages.iter().collect();
+    order.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut findings: Vec<Arc<KeyFinding>> = Vec::new();
+    let mut kernels = Vec::new();
+    let mut problems = 0;
+    for group in order.chunk_by(|a, b| a.name == b.name) {
+        if group.iter().any(|p| p.kernel()) {
+            kernels.extend(group.iter().map(|p| p.owned()));
+            continue;
+        }
+        let h = feeds.group_hash(key, group);
+        if let Some((list, p)) = feeds.groups.get(&h) {
+            findings.extend(list.iter().cloned());
+            problems += p;
+            continue;
+        }
+        let inv = inventory(
+            group.iter().map(|p| p.owned()).collect(),
+            KernelInventory::default(),
+        );
+        match feeds.assess(&inv, today) {
+            Ok((list, p)) => {
+                problems += p;
+                let list: Arc<[Arc<KeyFinding>]> = list.into_iter().map(Arc::new).collect();
+                findings.extend(list.iter().cloned());
+                feeds.groups.insert(h, (list, p));
             }
-        })
-        .collect();
+            Err(e) => return unassessed(e),
+        }
+    }
+    let k = serde_json::from_str::<KernelInventory>(&key.kernel).unwrap_or_default();
+    if !kernels.is_empty() || k.running_release.is_some() {
+        match feeds.assess(&inventory(kernels, k), today) {
+            Ok((list, p)) => {
+                problems += p;
+                findings.extend(list.into_iter().map(Arc::new));
+            }
+            Err(e) => return unassessed(e),
+        }
+    }
+    findings.shrink_to_fit();
     Matched {
         findings,
         unassessed: None,
-        problems: problems.len(),
+        problems,
     }
 }
 
@@ -394,24 +578,55 @@ struct Engine {
 }
 
 /// A host's findings carried over from `old` (same `(package, cve)` keeps its first-seen
-/// time), the closed ones as rows.
+/// time): their times, the findings kept, and how many are new.
 fn carry(
     old_first: &HashMap<(String, String), i64>,
     new: &Matched,
     now: i64,
-) -> (Vec<i64>, HashSet<(String, String)>) {
+) -> (FirstSeen, HashSet<(String, String)>, usize) {
     let mut keep = HashSet::new();
-    let first = new
+    let mut added = 0;
+    let first: Vec<i64> = new
         .findings
         .iter()
         .map(|f| {
             let k = (f.v.package.clone(), f.v.cve.clone());
-            let t = old_first.get(&k).copied().unwrap_or(now);
+            let t = old_first.get(&k).copied().unwrap_or_else(|| {
+                added += 1;
+                now
+            });
             keep.insert(k);
             t
         })
         .collect();
-    (first, keep)
+    (FirstSeen::new(&first), keep, added)
+}
+
+/// How the findings of `new` line up with those of `old` (same package and CVE): for each
+/// new finding its old index, and which old findings closed. Computed once per pair of
+/// distinct inventories, so re-evaluating a host is integer work.
+struct Alignment {
+    from_old: Vec<Option<u32>>,
+    closed: Vec<bool>,
+}
+
+fn align(old: &Matched, new: &Matched) -> Alignment {
+    let idx: HashMap<(&str, &str), u32> = old
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| ((f.v.package.as_str(), f.v.cve.as_str()), i as u32))
+        .collect();
+    let from_old: Vec<Option<u32>> = new
+        .findings
+        .iter()
+        .map(|f| idx.get(&(f.v.package.as_str(), f.v.cve.as_str())).copied())
+        .collect();
+    let mut closed = vec![true; old.findings.len()];
+    for j in from_old.iter().flatten() {
+        closed[*j as usize] = false;
+    }
+    Alignment { from_old, closed }
 }
 
 fn old_first_seen(h: &HostVulns) -> HashMap<(String, String), i64> {
@@ -421,8 +636,8 @@ fn old_first_seen(h: &HostVulns) -> HashMap<(String, String), i64> {
     h.matched
         .findings
         .iter()
-        .zip(&h.first_seen)
-        .map(|(f, t)| ((f.v.package.clone(), f.v.cve.clone()), *t))
+        .zip(h.first_seen.iter())
+        .map(|(f, t)| ((f.v.package.clone(), f.v.cve.clone()), t))
         .collect()
 }
 
@@ -430,7 +645,7 @@ fn closed_rows(
     ctx: &dyn Context,
     id: &str,
     h: &HostVulns,
-    keep: &HashSet<(String, String)>,
+    closed: &dyn Fn(usize, &KeyFinding) -> bool,
     now: i64,
     reason: &str,
 ) -> Vec<FixedRow> {
@@ -443,10 +658,11 @@ fn closed_rows(
     h.matched
         .findings
         .iter()
-        .zip(&h.first_seen)
-        .filter(|(f, _)| !keep.contains(&(f.v.package.clone(), f.v.cve.clone())))
-        .map(|(f, t)| {
-            let c = clock(f, *t, h.exposure(), date_of(now));
+        .zip(h.first_seen.iter())
+        .enumerate()
+        .filter(|(i, (f, _))| closed(*i, f))
+        .map(|(_, (f, t))| {
+            let c = clock(f, t, h.exposure(), date_of(now));
             FixedRow {
                 host_id: id.to_string(),
                 agency: agency.clone(),
@@ -455,7 +671,7 @@ fn closed_rows(
                 cve: f.v.cve.clone(),
                 kev: f.v.kev.is_some(),
                 band: c.band,
-                first_seen: *t,
+                first_seen: t,
                 due: c.due.as_deref().and_then(vuln::parse_ymd).map(midnight),
                 closed_at: now,
                 reason: reason.to_string(),
@@ -465,6 +681,14 @@ fn closed_rows(
 }
 
 impl Engine {
+    /// The read model, to change it: the per-agency counts are computed again on the next
+    /// read.
+    fn view_mut(&self) -> MutexGuard<'_, Vulns> {
+        let mut v = self.ctx.view();
+        v.agency_counts = None;
+        v
+    }
+
     fn today(&self) -> Date {
         date_of(self.ctx.now())
     }
@@ -536,13 +760,13 @@ impl Engine {
                         unassessed: Some("no vulnerability feeds are loaded".into()),
                         ..Matched::default()
                     }),
-                    first_seen: Vec::new(),
+                    first_seen: FirstSeen::default(),
                     summary: HostSummary::default(),
                     saved: Some(saved.remove(&id).unwrap_or_default()),
                 },
             );
         }
-        let mut v = self.ctx.view();
+        let mut v = self.view_mut();
         v.hosts = hosts;
         v.loaded = true;
         v.today = Some(date_of(self.ctx.now()));
@@ -599,7 +823,6 @@ impl Engine {
             if same {
                 let mut v = self.ctx.view();
                 if let Some(h) = v.hosts.get_mut(inv.host_id.as_str()) {
-                    h.updated_at = inv.at;
                     h.hostname = inv.hostname.as_str().into();
                     h.reported_exposure = exposure;
                     h.exposure_override = exposure_override;
@@ -608,7 +831,7 @@ impl Engine {
             }
             let (key, matched) = self.matched(key);
             let old_first = old.as_ref().map(old_first_seen).unwrap_or_default();
-            let (first_seen, keep) = carry(&old_first, &matched, now);
+            let (first_seen, keep, _) = carry(&old_first, &matched, now);
             let summary = summarize(&matched, &first_seen, e, today);
             let was_overdue = old.as_ref().is_some_and(|h| h.summary.kev_overdue());
             if let Some(o) = &old {
@@ -617,7 +840,7 @@ impl Engine {
                         &*self.ctx,
                         &inv.host_id,
                         o,
-                        &keep,
+                        &|_, f| !keep.contains(&(f.v.package.clone(), f.v.cve.clone())),
                         now,
                         "upgraded",
                     ));
@@ -645,7 +868,7 @@ impl Engine {
             if h.summary.kev_overdue() != was_overdue {
                 overdue_changes.push((inv.host_id.clone(), h.summary.kev_overdue()));
             }
-            self.ctx.view().hosts.insert(inv.host_id.as_str().into(), h);
+            self.view_mut().hosts.insert(inv.host_id.as_str().into(), h);
         }
         self.finish(write, overdue_changes);
     }
@@ -680,7 +903,7 @@ impl Engine {
                     reasons.join("; ")
                 );
                 tracing::error!(%why, "Feeds not loaded; the previous feeds, if any, stay in force.");
-                self.ctx.view().feeds_error = Some(why);
+                self.view_mut().feeds_error = Some(why);
                 self.signature = sig;
                 return;
             }
@@ -688,7 +911,7 @@ impl Engine {
         let table = match Table::builtin() {
             Ok(t) => t,
             Err(e) => {
-                self.ctx.view().feeds_error = Some(e);
+                self.view_mut().feeds_error = Some(e);
                 return;
             }
         };
@@ -698,10 +921,12 @@ impl Engine {
             vulnrichment: Vulnrichment::open(&set.dir),
             set: set.clone(),
             table,
+            groups: HashMap::new(),
+            hashers: Default::default(),
         });
         self.cache.clear();
         self.rematch_all();
-        let mut v = self.ctx.view();
+        let mut v = self.view_mut();
         v.feeds_error = None;
         v.feeds = Some(FeedsView {
             infos: set.infos.clone(),
@@ -731,42 +956,70 @@ impl Engine {
             .iter()
             .map(|k| (k.clone(), self.matched(k.clone())))
             .collect();
-        let mut write = VulnWrite::default();
-        let mut overdue = Vec::new();
-        {
-            let mut v = self.ctx.view();
+        let ids: Vec<Box<str>> = {
+            let mut v = self.view_mut();
             v.today = Some(today);
-            let ids: Vec<Box<str>> = v.hosts.keys().cloned().collect();
-            for id in ids {
-                let Some(h) = v.hosts.get(&id) else { continue };
-                let Some((key, m)) = matched.get(&h.key).cloned() else {
-                    continue;
-                };
-                let old_first = old_first_seen(h);
-                let (first_seen, keep) = carry(&old_first, &m, now);
-                let fixed = if h.saved.is_none() {
-                    closed_rows(&*self.ctx, &id, h, &keep, now, "feed")
-                } else {
-                    Vec::new()
-                };
-                let was = h.summary.kev_overdue();
-                let summary = summarize(&m, &first_seen, h.exposure(), today);
-                let Some(h) = v.hosts.get_mut(&id) else {
-                    continue;
-                };
-                h.key = key;
-                h.matched = m;
-                h.first_seen = first_seen;
-                h.summary = summary;
-                h.saved = None;
-                write.fixed.extend(fixed);
-                write.open.push((id.to_string(), encode_state(h)));
-                if h.summary.kev_overdue() != was {
-                    overdue.push((id.to_string(), h.summary.kev_overdue()));
+            v.hosts.keys().cloned().collect()
+        };
+        // By the pair's addresses; the old inventory is held so its address stays its own.
+        let mut aligned: HashMap<(usize, usize), (Arc<Matched>, Alignment)> = HashMap::new();
+        // In chunks: readers (metrics, API, page) wait for one chunk at most, and the
+        // store receives the changed hosts' states a chunk at a time.
+        for chunk in ids.chunks(REMATCH_CHUNK) {
+            let mut write = VulnWrite::default();
+            let mut overdue = Vec::new();
+            {
+                let mut v = self.view_mut();
+                for id in chunk {
+                    let Some(h) = v.hosts.get(id) else { continue };
+                    let Some((key, m)) = matched.get(&h.key).cloned() else {
+                        continue;
+                    };
+                    let (first_seen, unchanged, fixed) = if h.saved.is_none() {
+                        let (_, a) = aligned
+                            .entry((Arc::as_ptr(&h.matched) as usize, Arc::as_ptr(&m) as usize))
+                            .or_insert_with(|| (h.matched.clone(), align(&h.matched, &m)));
+                        let times: Vec<i64> = a
+                            .from_old
+                            .iter()
+                            .map(|o| o.and_then(|j| h.first_seen.get(j as usize)).unwrap_or(now))
+                            .collect();
+                        let unchanged =
+                            a.closed.iter().all(|c| !c) && a.from_old.iter().all(Option::is_some);
+                        let fixed =
+                            closed_rows(&*self.ctx, id, h, &|i, _| a.closed[i], now, "feed");
+                        (FirstSeen::new(&times), unchanged, fixed)
+                    } else {
+                        let old_first = old_first_seen(h);
+                        let (first_seen, keep, added) = carry(&old_first, &m, now);
+                        // Same findings, same times: nothing to store.
+                        (
+                            first_seen,
+                            added == 0 && keep.len() == old_first.len(),
+                            Vec::new(),
+                        )
+                    };
+                    let was = h.summary.kev_overdue();
+                    let summary = summarize(&m, &first_seen, h.exposure(), today);
+                    let Some(h) = v.hosts.get_mut(id) else {
+                        continue;
+                    };
+                    h.key = key;
+                    h.matched = m;
+                    h.first_seen = first_seen;
+                    h.summary = summary;
+                    h.saved = None;
+                    write.fixed.extend(fixed);
+                    if !unchanged {
+                        write.open.push((id.to_string(), encode_state(h)));
+                    }
+                    if h.summary.kev_overdue() != was {
+                        overdue.push((id.to_string(), h.summary.kev_overdue()));
+                    }
                 }
             }
+            self.finish(write, overdue);
         }
-        self.finish(write, overdue);
     }
 
     /// The exposure overrides changed: each host's clocks follow its exposure now (the
@@ -777,7 +1030,7 @@ impl Engine {
         let mut overdue = Vec::new();
         let mut changed = 0usize;
         {
-            let mut v = self.ctx.view();
+            let mut v = self.view_mut();
             for (id, h) in v.hosts.iter_mut() {
                 let before = h.exposure();
                 h.exposure_override = overrides.find(h.agency as usize, id, &h.hostname).cloned();
@@ -805,7 +1058,7 @@ impl Engine {
         let today = self.today();
         let mut overdue = Vec::new();
         {
-            let mut v = self.ctx.view();
+            let mut v = self.view_mut();
             if v.today == Some(today) {
                 return;
             }
@@ -880,7 +1133,18 @@ pub struct AgencyVulns {
 impl Vulns {
     /// Counts per agency (index = agency), from the hosts' summaries: one pass over the
     /// hosts, no per-finding work.
-    pub fn by_agency(&self, agencies: usize) -> Vec<AgencyVulns> {
+    pub fn by_agency(&mut self, agencies: usize) -> Arc<Vec<AgencyVulns>> {
+        if let Some(c) = &self.agency_counts {
+            if c.len() == agencies {
+                return c.clone();
+            }
+        }
+        let c = Arc::new(self.count_by_agency(agencies));
+        self.agency_counts = Some(c.clone());
+        c
+    }
+
+    fn count_by_agency(&self, agencies: usize) -> Vec<AgencyVulns> {
         let mut out = vec![AgencyVulns::default(); agencies];
         for h in self.hosts.values() {
             let Some(a) = out.get_mut(h.agency as usize) else {
@@ -916,5 +1180,69 @@ impl Vulns {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn finding(package: &str, cve: &str) -> Arc<KeyFinding> {
+        let v = Vulnerability {
+            package: package.into(),
+            cve: cve.into(),
+            ..Vulnerability::default()
+        };
+        Arc::new(KeyFinding {
+            v,
+            decision: [
+                (Band::ALL[3], false, Vec::new()),
+                (Band::ALL[3], false, Vec::new()),
+            ],
+            kev_added: None,
+        })
+    }
+
+    fn matched(list: &[(&str, &str)]) -> Matched {
+        Matched {
+            findings: list.iter().map(|(p, c)| finding(p, c)).collect(),
+            ..Matched::default()
+        }
+    }
+
+    #[test]
+    fn first_seen_keeps_every_time_in_two_bytes_a_finding() {
+        let times = [30, 10, 30, 20, 10, 30];
+        let f = FirstSeen::new(&times);
+        assert!(matches!(&f, FirstSeen::Table { times, .. } if times.len() == 3));
+        assert_eq!(f.iter().collect::<Vec<_>>(), times);
+        assert_eq!((f.len(), f.get(6)), (6, None));
+        let many: Vec<i64> = (0..70_000).collect();
+        let f = FirstSeen::new(&many);
+        assert!(
+            matches!(f, FirstSeen::Each(_)),
+            "more times than a u16 index holds"
+        );
+        assert_eq!(f.get(69_999), Some(69_999));
+    }
+
+    #[test]
+    fn alignment_maps_kept_findings_and_names_the_closed_ones() {
+        let old = matched(&[("git", "CVE-1"), ("git", "CVE-2"), ("curl", "CVE-3")]);
+        let new = matched(&[("curl", "CVE-3"), ("zlib", "CVE-4"), ("git", "CVE-1")]);
+        let a = align(&old, &new);
+        assert_eq!(a.from_old, vec![Some(2), None, Some(0)]);
+        assert_eq!(a.closed, vec![false, true, false]);
+        // The string path says the same.
+        let first: HashMap<(String, String), i64> = old
+            .findings
+            .iter()
+            .enumerate()
+            .map(|(i, f)| ((f.v.package.clone(), f.v.cve.clone()), i as i64))
+            .collect();
+        let (times, keep, added) = carry(&first, &new, 99);
+        assert_eq!(times.iter().collect::<Vec<_>>(), vec![2, 99, 0]);
+        assert_eq!((keep.len(), added), (3, 1));
     }
 }

@@ -14,6 +14,8 @@
 //!   by an upgrade: count, median and 90th percentile days from first seen, and how many
 //!   closed by their due date.
 //!
+//! More than [`MAX_ROWS`] matching findings is `413 too_many_rows`: narrow the filters.
+//!
 //! While no feeds are loaded the answers say so (`feeds: null`, a `warning`): no findings
 //! then means *unknown*, never *none*.
 
@@ -45,6 +47,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/exposure", get(exposure))
         .with_state(app)
 }
+
+/// Most rows one list or CSV answer collects (before pagination): a fleet-wide query with
+/// no filter can match 100 million findings, which no answer should hold in memory.
+pub const MAX_ROWS: usize = 1_000_000;
 
 const NO_FEEDS: &str = "no vulnerability feeds are loaded: findings are unknown, not zero (hardline-collector feeds import, or feeds_dir)";
 
@@ -128,19 +134,55 @@ fn agency_scope(
     }
 }
 
-/// Authenticate, parse the filters and collect the rows: what the list and the CSV share.
+/// Which of the sorted matching rows to build.
+enum Window {
+    /// Every row (the CSV).
+    All,
+    /// One page (the list).
+    Page(Option<usize>, Option<usize>),
+}
+
+/// Authenticate, parse the filters, and hand the rows of `window` to `emit` in order: what
+/// the list and the CSV share. Returns the filters, how many rows match, the page and its
+/// size, and whether feeds are loaded.
 fn filtered(
     app: &App,
     headers: &HeaderMap,
     q: Result<Query<Filters>, QueryRejection>,
-) -> Result<(Filters, Vec<Row>, bool), Box<Response>> {
+    window: Window,
+    emit: &mut dyn FnMut(Row),
+) -> Result<(Filters, usize, usize, usize, bool), Box<Response>> {
     let p = read_auth(app, headers)?;
     let Query(f) = q.map_err(|e| Box::new(bad_query(e)))?;
-    let (rows, loaded) = rows(app, &p, &f)?;
-    Ok((f, rows, loaded))
+    let (total, page, per_page, loaded) = rows(app, &p, &f, window, emit)?;
+    Ok((f, total, page, per_page, loaded))
 }
 
-fn rows(app: &App, p: &Principal, f: &Filters) -> Result<(Vec<Row>, bool), Box<Response>> {
+/// A matching row before it is built: its sort key, borrowed, and where its finding is.
+struct Hit<'a> {
+    key: (
+        bool,
+        bool,
+        usize,
+        Option<time::Date>,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+    ),
+    id: &'a str,
+    agency: usize,
+    host: &'a crate::vulns::HostVulns,
+    index: usize,
+}
+
+fn rows(
+    app: &App,
+    p: &Principal,
+    f: &Filters,
+    window: Window,
+    emit: &mut dyn FnMut(Row),
+) -> Result<(usize, usize, usize, bool), Box<Response>> {
     let names = app.config.agency_names();
     let agency = agency_scope(&names, p, f.agency.as_deref())?;
     if let Some(b) = f.band.as_deref() {
@@ -153,7 +195,17 @@ fn rows(app: &App, p: &Principal, f: &Filters) -> Result<(Vec<Row>, bool), Box<R
         }
     }
     let v: std::sync::MutexGuard<'_, Vulns> = app.vulns();
-    let mut out = Vec::new();
+    let today = v
+        .today
+        .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+    let band_rank = |b: hardline_agent::vuln::bod::Band| {
+        crate::vulns::BANDS
+            .iter()
+            .position(|x| *x == b)
+            .unwrap_or(9)
+    };
+    // Pass 1: the matching rows as sort keys (no copy of any finding).
+    let mut hits: Vec<Hit<'_>> = Vec::new();
     for (id, h) in &v.hosts {
         let a = h.agency as usize;
         if !p.may_read(a) || agency.is_some_and(|x| x != a) {
@@ -162,58 +214,86 @@ fn rows(app: &App, p: &Principal, f: &Filters) -> Result<(Vec<Row>, bool), Box<R
         if f.host.as_deref().is_some_and(|x| x != &**id) {
             continue;
         }
-        let source = h.exposure_source().1;
-        for (vuln, first_seen) in v.host_findings(h) {
-            if f.kev.is_some_and(|k| k != vuln.kev.is_some())
-                || f.band.as_deref().is_some_and(|b| b != vuln.bod_26_04.band)
-                || f.overdue.is_some_and(|o| o != vuln.bod_26_04.overdue)
-                || f.cve
+        let exposure = h.exposure();
+        for (index, (k, t)) in h
+            .matched
+            .findings
+            .iter()
+            .zip(h.first_seen.iter())
+            .enumerate()
+        {
+            if !(f.kev.is_none_or(|x| x == k.v.kev.is_some())
+                && f.cve
                     .as_deref()
-                    .is_some_and(|c| !c.eq_ignore_ascii_case(&vuln.cve))
-                || f.package.as_deref().is_some_and(|x| x != vuln.package)
+                    .is_none_or(|x| x.eq_ignore_ascii_case(&k.v.cve))
+                && f.package.as_deref().is_none_or(|x| x == k.v.package))
             {
                 continue;
             }
-            out.push(Row {
-                agency: names.get(a).copied().unwrap_or("?").to_string(),
-                host_id: id.to_string(),
-                hostname: h.hostname.to_string(),
-                first_seen,
-                v: vuln,
-                source,
-                over: h.exposure_override.clone(),
+            let (band, _, due, overdue) = crate::vulns::clock_facts(k, t, exposure, today);
+            if !(f.band.as_deref().is_none_or(|b| b == band.as_str())
+                && f.overdue.is_none_or(|o| o == overdue))
+            {
+                continue;
+            }
+            if hits.len() >= MAX_ROWS {
+                return Err(Box::new(error_response(
+                    413,
+                    &format!(
+                        "more than {MAX_ROWS} findings match: narrow the filters (agency, kev, band, overdue, cve, package, host)"
+                    ),
+                    "too_many_rows",
+                )));
+            }
+            hits.push(Hit {
+                key: (
+                    k.v.kev.is_none(),
+                    !overdue,
+                    band_rank(band),
+                    due,
+                    &k.v.cve,
+                    names.get(a).copied().unwrap_or("?"),
+                    &h.hostname,
+                    &k.v.package,
+                ),
+                id,
+                agency: a,
+                host: h,
+                index,
             });
         }
     }
-    let band_rank = |b: &str| {
-        crate::vulns::BANDS
-            .iter()
-            .position(|x| x.as_str() == b)
-            .unwrap_or(9)
+    hits.sort_unstable_by(|x, y| x.key.cmp(&y.key));
+    let (total, page, per_page, hits) = match window {
+        Window::All => (hits.len(), 1, hits.len(), hits),
+        Window::Page(page, per_page) => paginate(hits, page, per_page),
     };
-    out.sort_by(|x, y| {
-        (
-            x.v.kev.is_none(),
-            !x.v.bod_26_04.overdue,
-            band_rank(&x.v.bod_26_04.band),
-            &x.v.bod_26_04.due,
-            &x.v.cve,
-            &x.agency,
-            &x.hostname,
-            &x.v.package,
-        )
-            .cmp(&(
-                y.v.kev.is_none(),
-                !y.v.bod_26_04.overdue,
-                band_rank(&y.v.bod_26_04.band),
-                &y.v.bod_26_04.due,
-                &y.v.cve,
-                &y.agency,
-                &y.hostname,
-                &y.v.package,
-            ))
-    });
-    Ok((out, v.feeds.is_some()))
+    // Pass 2: build the rows asked for.
+    for hit in hits {
+        let h = hit.host;
+        let Some((k, t)) = h
+            .matched
+            .findings
+            .get(hit.index)
+            .zip(h.first_seen.get(hit.index))
+        else {
+            continue;
+        };
+        let mut vuln = k.v.clone();
+        vuln.exposure = h.exposure().as_str().to_string();
+        vuln.bod_26_04 = crate::vulns::clock(k, t, h.exposure(), today);
+        vuln.fix_available = None;
+        emit(Row {
+            agency: names.get(hit.agency).copied().unwrap_or("?").to_string(),
+            host_id: hit.id.to_string(),
+            hostname: h.hostname.to_string(),
+            first_seen: t,
+            v: vuln,
+            source: h.exposure_source().1,
+            over: h.exposure_override.clone(),
+        });
+    }
+    Ok((total, page, per_page, v.feeds.is_some()))
 }
 
 async fn list(
@@ -221,12 +301,19 @@ async fn list(
     headers: HeaderMap,
     q: Result<Query<Filters>, QueryRejection>,
 ) -> Response {
-    let (f, rows, loaded) = match filtered(&app, &headers, q) {
-        Ok(r) => r,
-        Err(r) => return *r,
+    let (page, per_page) = match &q {
+        Ok(Query(f)) => (f.page, f.per_page),
+        Err(_) => (None, None),
     };
-    let (total, page, per_page, items) = paginate(rows, f.page, f.per_page);
-    let items: Vec<serde_json::Value> = items
+    let mut rows = Vec::new();
+    let (_, total, page, per_page, loaded) =
+        match filtered(&app, &headers, q, Window::Page(page, per_page), &mut |r| {
+            rows.push(r)
+        }) {
+            Ok(r) => r,
+            Err(r) => return *r,
+        };
+    let items: Vec<serde_json::Value> = rows
         .into_iter()
         .map(|r| {
             let mut v = serde_json::to_value(&r.v).unwrap_or_default();
@@ -275,17 +362,10 @@ async fn csv(
     headers: HeaderMap,
     q: Result<Query<Filters>, QueryRejection>,
 ) -> Response {
-    let (_, rows, loaded) = match filtered(&app, &headers, q) {
-        Ok(r) => r,
-        Err(r) => return *r,
-    };
-    if !loaded {
-        return error_response(503, NO_FEEDS, "no_feeds");
-    }
-    let mut out = String::with_capacity(64 + rows.len() * 200);
+    let mut out = String::with_capacity(4096);
     out.push_str(CSV_HEADER);
     out.push_str("\r\n");
-    for r in rows {
+    let mut line = |r: Row| {
         let v = &r.v;
         let kev = v.kev.as_ref();
         let o = |x: &Option<String>| x.clone().unwrap_or_default();
@@ -327,6 +407,13 @@ async fn csv(
         let line: Vec<String> = fields.iter().map(|s| cell(s)).collect();
         out.push_str(&line.join(","));
         out.push_str("\r\n");
+    };
+    let (_, _, _, _, loaded) = match filtered(&app, &headers, q, Window::All, &mut line) {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    if !loaded {
+        return error_response(503, NO_FEEDS, "no_feeds");
     }
     (
         [

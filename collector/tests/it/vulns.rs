@@ -572,3 +572,56 @@ async fn an_exposure_override_moves_the_clocks_and_says_who_set_it() {
     assert_eq!(keys(&v["vulnerabilities"]), internal);
     assert_eq!(first_seen(&v["vulnerabilities"]), seen);
 }
+
+/// The RHEL-family tree of the `vuln.kev` rule's failing case: central matching (package
+/// groups shared across the fleet, kernels per host) finds exactly what the agent finds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn central_matching_of_an_rpm_host_equals_the_agents() {
+    let env = Env::new(Setup::default());
+    let feeds = good_feeds(&env);
+    let o = import(&env, &[&feeds]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let c = env.start();
+    let rpm = repo().join("tests/rules/vuln.kev/fail");
+    push(&env, &c, &rpm);
+    push(&env, &c, &deb_host());
+    let want_rpm = agent_findings(&rpm, &feeds);
+    let want_deb = agent_findings(&deb_host(), &feeds);
+    assert!(!want_rpm.is_empty() && !want_deb.is_empty());
+    let v = until(&c, "/api/v1/feeds", "both inventories", |v| {
+        v["hosts_with_inventory"] == 2
+    })
+    .await;
+    assert_eq!(v["loaded"], true, "{v}");
+    let all = until(
+        &c,
+        "/api/v1/vulnerabilities?per_page=1000",
+        "both hosts' findings",
+        |v| {
+            let hosts: BTreeSet<&str> = v["vulnerabilities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["host_id"].as_str().unwrap())
+                .collect();
+            hosts.len() == 2
+        },
+    )
+    .await;
+    let mut by_host: std::collections::BTreeMap<String, Vec<serde_json::Value>> =
+        Default::default();
+    for x in all["vulnerabilities"].as_array().unwrap() {
+        by_host
+            .entry(x["host_id"].as_str().unwrap().to_string())
+            .or_default()
+            .push(x.clone());
+    }
+    let mut got: Vec<BTreeSet<Key>> = by_host
+        .into_values()
+        .map(|l| keys(&serde_json::Value::Array(l)))
+        .collect();
+    got.sort();
+    let mut want = vec![want_rpm, want_deb];
+    want.sort();
+    assert_eq!(got, want);
+}
