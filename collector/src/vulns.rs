@@ -282,6 +282,9 @@ pub struct Vulns {
     /// [`Vulns::by_agency`] as of the last change (the engine clears it when it changes
     /// the model, so a scrape walks the hosts only after a change).
     agency_counts: Option<Arc<Vec<AgencyVulns>>>,
+    /// Counts the engine's changes: what a reader derives from the model (the status
+    /// page's KEV summary) holds while it is the same.
+    pub generation: u64,
 }
 
 fn date_of(t: i64) -> Date {
@@ -686,6 +689,7 @@ impl Engine {
     fn view_mut(&self) -> MutexGuard<'_, Vulns> {
         let mut v = self.ctx.view();
         v.agency_counts = None;
+        v.generation = v.generation.wrapping_add(1);
         v
     }
 
@@ -823,6 +827,13 @@ impl Engine {
             if same {
                 let mut v = self.ctx.view();
                 if let Some(h) = v.hosts.get_mut(inv.host_id.as_str()) {
+                    if *h.hostname != *inv.hostname {
+                        // The page names hosts: what it derived is out of date.
+                        v.generation = v.generation.wrapping_add(1);
+                    }
+                    let Some(h) = v.hosts.get_mut(inv.host_id.as_str()) else {
+                        continue;
+                    };
                     h.hostname = inv.hostname.as_str().into();
                     h.reported_exposure = exposure;
                     h.exposure_override = exposure_override;
@@ -1087,7 +1098,7 @@ pub fn engine(conn: Connection, ctx: Arc<dyn Context>, rx: mpsc::Receiver<Event>
     };
     if let Err(err) = e.load_store() {
         tracing::error!(error = %err, "Could not read the stored inventories: vulnerability findings are unavailable.");
-        e.ctx.view().feeds_error = Some(format!("the stored inventories could not be read: {err}"));
+        e.view_mut().feeds_error = Some(format!("the stored inventories could not be read: {err}"));
     }
     e.reload_feeds(true);
     let mut last_poll = Instant::now();
