@@ -354,6 +354,34 @@ fn parse_hex32(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// The text of a file the configuration names (`what`: "waivers file"), or why not.
+pub fn read_text(path: &Path, what: &str) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| ConfigError {
+        path: path.to_path_buf(),
+        line: None,
+        reason: format!("cannot read the {what}: {e}"),
+    })
+}
+
+/// The index of agency `name` among the configured `agencies`, or why an entry of a
+/// `what` (waiver, exposure override) names none of them.
+pub fn agency_index<S: AsRef<str>>(
+    agencies: &[S],
+    name: &str,
+    what: &str,
+) -> Result<usize, String> {
+    agencies
+        .iter()
+        .position(|a| a.as_ref() == name)
+        .ok_or_else(|| {
+            let list: Vec<&str> = agencies.iter().map(AsRef::as_ref).collect();
+            format!(
+                "{what} for unknown agency {name:?}; configured: {}",
+                list.join(", ")
+            )
+        })
+}
+
 /// 1-based line of byte offset `pos` in `text`.
 pub fn line_of(text: &str, pos: usize) -> usize {
     text.as_bytes()[..pos.min(text.len())]

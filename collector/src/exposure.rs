@@ -17,7 +17,7 @@
 //! agent reported none). Every finding says which applied and, for an override, who set it
 //! and when (`/api/v1/vulnerabilities`, the CSV, `/api/v1/exposure`).
 
-use crate::config::{de_time_or_date, line_of, ConfigError};
+use crate::config::{agency_index, de_time_or_date, line_of, read_text, ConfigError};
 use crate::waivers::HostSelector;
 use hardline_agent::report::Exposure;
 use serde::Deserialize;
@@ -95,11 +95,7 @@ pub struct Overrides {
 impl Overrides {
     /// Load `path`; `agencies` are the configured agency names (index = agency id).
     pub fn load(path: &Path, agencies: &[&str]) -> Result<Overrides, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            path: path.to_path_buf(),
-            line: None,
-            reason: format!("cannot read the exposure file: {e}"),
-        })?;
+        let text = read_text(path, "exposure file")?;
         Overrides::parse(path, &text, agencies)
     }
 
@@ -116,16 +112,8 @@ impl Overrides {
         for se in raw.host {
             let at = se.span().start;
             let r = se.into_inner();
-            let Some(agency) = agencies.iter().position(|a| *a == r.agency) else {
-                return Err(err(
-                    Some(at),
-                    format!(
-                        "exposure override for unknown agency {:?}; configured: {}",
-                        r.agency,
-                        agencies.join(", ")
-                    ),
-                ));
-            };
+            let agency = agency_index(agencies, &r.agency, "exposure override")
+                .map_err(|e| err(Some(at), e))?;
             for (field, v) in [
                 ("host", &r.host),
                 ("set_by", &r.set_by),

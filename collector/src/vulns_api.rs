@@ -428,10 +428,24 @@ async fn csv(
         .into_response()
 }
 
+/// The query of the endpoints that take only `agency`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AgencyQuery {
     agency: Option<String>,
+}
+
+/// Authenticate and read `?agency=`: the token, and the agency it names (when it may
+/// read it).
+fn agency_query(
+    app: &App,
+    headers: &HeaderMap,
+    q: Result<Query<AgencyQuery>, QueryRejection>,
+) -> Result<(Principal, Option<usize>), Box<Response>> {
+    let p = read_auth(app, headers)?;
+    let Query(q) = q.map_err(|e| Box::new(bad_query(e)))?;
+    let only = agency_scope(&app.config.agency_names(), &p, q.agency.as_deref())?;
+    Ok((p, only))
 }
 
 async fn exposure(
@@ -439,19 +453,11 @@ async fn exposure(
     headers: HeaderMap,
     q: Result<Query<AgencyQuery>, QueryRejection>,
 ) -> Response {
-    let p = match read_auth(&app, &headers) {
-        Ok(p) => p,
+    let (p, only) = match agency_query(&app, &headers, q) {
+        Ok(r) => r,
         Err(r) => return *r,
-    };
-    let Query(q) = match q {
-        Ok(q) => q,
-        Err(e) => return bad_query(e),
     };
     let names = app.config.agency_names();
-    let only = match agency_scope(&names, &p, q.agency.as_deref()) {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
     let visible = |a: usize| p.may_read(a) && only.is_none_or(|x| x == a);
     let overrides = app.overrides();
     // Per agency: hosts by (exposure, source); per override line: hosts it applies to.
@@ -518,37 +524,16 @@ fn percentile(xs: &[f64], p: f64) -> Option<f64> {
     xs.get(rank - 1).copied()
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TtfQuery {
-    agency: Option<String>,
-}
-
 async fn time_to_fix(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    q: Result<Query<TtfQuery>, QueryRejection>,
+    q: Result<Query<AgencyQuery>, QueryRejection>,
 ) -> Response {
-    let p = match read_auth(&app, &headers) {
-        Ok(p) => p,
+    let (p, only) = match agency_query(&app, &headers, q) {
+        Ok(r) => r,
         Err(r) => return *r,
     };
-    let Query(q) = match q {
-        Ok(q) => q,
-        Err(e) => return bad_query(e),
-    };
-    let names: Vec<String> = app
-        .config
-        .agency_names()
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-    {
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        if let Err(r) = agency_scope(&refs, &p, q.agency.as_deref()) {
-            return *r;
-        }
-    }
+    let names = app.config.agency_names();
     let app2 = app.clone();
     let read = tokio::task::spawn_blocking(move || {
         let conn = app2.lock_reader();
@@ -576,11 +561,11 @@ async fn time_to_fix(
     };
     let mut out = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        if !p.may_read(i) || q.agency.as_ref().is_some_and(|a| a != name) {
+        if !p.may_read(i) || only.is_some_and(|x| x != i) {
             continue;
         }
         for kev in [true, false] {
-            let mine: Vec<_> = rows.iter().filter(|r| &r.0 == name && r.1 == kev).collect();
+            let mine: Vec<_> = rows.iter().filter(|r| r.0 == *name && r.1 == kev).collect();
             let mut days: Vec<f64> = mine
                 .iter()
                 .map(|r| (r.4 - r.2).max(0) as f64 / 86400.0)

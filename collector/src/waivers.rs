@@ -15,7 +15,7 @@
 //! `error` is never waived (it means "unknown", not "accepted risk"). Raw results in
 //! `hardline_rule_results` are not changed by waivers.
 
-use crate::config::{de_time_or_date, line_of, ConfigError};
+use crate::config::{agency_index, de_time_or_date, line_of, read_text, ConfigError};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -105,11 +105,7 @@ pub struct Waivers {
 impl Waivers {
     /// Load `path`; `agencies` are the configured agency names (index = agency id).
     pub fn load(path: &Path, agencies: &[String]) -> Result<Waivers, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            path: path.to_path_buf(),
-            line: None,
-            reason: format!("cannot read the waivers file: {e}"),
-        })?;
+        let text = read_text(path, "waivers file")?;
         Waivers::parse(path, &text, agencies)
     }
 
@@ -127,16 +123,8 @@ impl Waivers {
         for (n, sw) in raw.waiver.into_iter().enumerate() {
             let span = sw.span();
             let r = sw.into_inner();
-            let Some(agency) = agencies.iter().position(|a| *a == r.agency) else {
-                return Err(err(
-                    Some(span),
-                    format!(
-                        "waiver for unknown agency {:?}; configured: {}",
-                        r.agency,
-                        agencies.join(", ")
-                    ),
-                ));
-            };
+            let agency = agency_index(agencies, &r.agency, "waiver")
+                .map_err(|e| err(Some(span.clone()), e))?;
             for (field, v) in [
                 ("rule_id", &r.rule_id),
                 ("host", &r.host),
