@@ -1068,11 +1068,13 @@ impl Engine {
     fn new_day(&mut self) {
         let today = self.today();
         let mut overdue = Vec::new();
+        // Polled every 30 s: the same day changes nothing, and must not discard what
+        // readers derived from the model.
+        if self.ctx.view().today == Some(today) {
+            return;
+        }
         {
             let mut v = self.view_mut();
-            if v.today == Some(today) {
-                return;
-            }
             v.today = Some(today);
             for (id, h) in v.hosts.iter_mut() {
                 let was = h.summary.kev_overdue();
